@@ -1,0 +1,6 @@
+namespace MeshDns;
+
+internal static class Program
+{
+    private static int Main() => 0;
+}
