@@ -1,0 +1,112 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using MeshDns.Server.Metrics;
+
+namespace MeshDns.Server.Tests.Metrics;
+
+/// <summary>One CoreDNS metric family from coredns-metrics.txt. <see cref="Labels"/> is in CoreDNS's declaration order.</summary>
+public sealed record CoreDnsMetric(string Name, MetricType Type, ImmutableArray<string> Labels);
+
+/// <summary>
+/// Reads coredns-metrics.txt (the families CoreDNS 1.11/1.12 exposes for what MeshDns implements) and checks a
+/// registry against it: every <c>coredns_</c> family MeshDns registers must exist in CoreDNS with the same type
+/// and the same label set (order is irrelevant: the exposition sorts labels by name).
+/// </summary>
+public sealed class CoreDnsMetricCatalog
+{
+    public const string FileName = "coredns-metrics.txt";
+
+    private CoreDnsMetricCatalog(ImmutableDictionary<string, CoreDnsMetric> metrics) => Metrics = metrics;
+
+    public ImmutableDictionary<string, CoreDnsMetric> Metrics { get; }
+
+    /// <summary>Loads the catalog that sits next to this source file.</summary>
+    public static CoreDnsMetricCatalog Load() => Parse(File.ReadAllText(DefaultPath()));
+
+    public static CoreDnsMetricCatalog Parse(string text)
+    {
+        var metrics = ImmutableDictionary.CreateBuilder<string, CoreDnsMetric>(StringComparer.Ordinal);
+        string[] lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length is < 2 or > 3)
+            {
+                throw new FormatException(Where(i, $"expected 'name type [labels]', got '{line}'"));
+            }
+
+            MetricType type = fields[1] switch
+            {
+                "counter" => MetricType.Counter,
+                "gauge" => MetricType.Gauge,
+                "histogram" => MetricType.Histogram,
+                "untyped" => MetricType.Untyped,
+                _ => throw new FormatException(Where(i, $"unknown type '{fields[1]}'")),
+            };
+
+            ImmutableArray<string> labels = fields.Length == 3 ? [.. fields[2].Split(',')] : [];
+            if (!metrics.TryAdd(fields[0], new CoreDnsMetric(fields[0], type, labels)))
+            {
+                throw new FormatException(Where(i, $"'{fields[0]}' is listed twice"));
+            }
+        }
+
+        return new CoreDnsMetricCatalog(metrics.ToImmutable());
+    }
+
+    /// <summary>
+    /// One message per <c>coredns_</c> family of <paramref name="registry"/> that CoreDNS does not have, or has
+    /// with another type or label set. Other families (process_*, dotnet_*, meshdns_*) are not checked.
+    /// </summary>
+    public IReadOnlyList<string> FindMismatches(MetricsRegistry registry)
+    {
+        var problems = new List<string>();
+        foreach (MetricDescriptor family in registry.Describe())
+        {
+            if (!family.Name.StartsWith("coredns_", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (!Metrics.TryGetValue(family.Name, out CoreDnsMetric? expected))
+            {
+                problems.Add($"{family.Name}: CoreDNS has no such metric");
+                continue;
+            }
+
+            if (family.Type != expected.Type)
+            {
+                problems.Add($"{family.Name}: type {Lower(family.Type)}, CoreDNS has {Lower(expected.Type)}");
+            }
+
+            string ours = string.Join(",", family.LabelNames.Order(StringComparer.Ordinal));
+            string theirs = string.Join(",", expected.Labels.Order(StringComparer.Ordinal));
+            if (ours != theirs)
+            {
+                problems.Add($"{family.Name}: labels [{ours}], CoreDNS has [{theirs}]");
+            }
+        }
+
+        return problems;
+    }
+
+    private static string Lower(MetricType type) => type.ToString().ToLowerInvariant();
+
+    private static string Where(int lineIndex, string message) =>
+        string.Create(CultureInfo.InvariantCulture, $"{FileName}:{lineIndex + 1}: {message}");
+
+    // The file is read from the source tree (found through the compiler-recorded path of this file), so the
+    // test project needs no copy-to-output item; the output folder is the fallback.
+    private static string DefaultPath([CallerFilePath] string sourceFile = "")
+    {
+        string besideSource = Path.Combine(Path.GetDirectoryName(sourceFile) ?? ".", FileName);
+        return File.Exists(besideSource) ? besideSource : Path.Combine(AppContext.BaseDirectory, "Metrics", FileName);
+    }
+}
