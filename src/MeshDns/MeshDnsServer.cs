@@ -106,7 +106,7 @@ public sealed partial class MeshDnsServer : IConfigReloader, IAsyncDisposable
         return endpoints.Values.First()[0];
     }
 
-    /// <summary>Reads the Corefile again (or takes <paramref name="newText"/>) and switches to it when it changed and is valid.</summary>
+    /// <summary>Reads the Corefile again and switches to it when it changed and is valid; a broken one keeps the running configuration.</summary>
     public async Task<bool> ReloadAsync(string reason, CancellationToken cancellationToken) => await ReloadCoreAsync(null, reason, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Switches to <paramref name="corefileText"/> (tests; the executable re-reads its file).</summary>

@@ -124,11 +124,11 @@ public sealed partial class DnsServerHost : IAsyncDisposable
             {
                 foreach (var address in addresses)
                 {
-                    var udp = new UdpListener(new IPEndPoint(address, port), processor, _services.Transport, _contexts, logger);
+                    var udp = new DnsUdpListener(new IPEndPoint(address, port), processor, _services.Transport, _contexts, logger);
                     listener.Udp.Add(udp);
                     udp.Start();
                     port = udp.LocalEndPoint.Port;
-                    var tcp = new TcpListener(new IPEndPoint(address, port), processor, _services.Transport, _contexts, logger);
+                    var tcp = new DnsTcpListener(new IPEndPoint(address, port), processor, _services.Transport, _contexts, logger);
                     listener.Tcp.Add(tcp);
                     tcp.Start();
                 }
@@ -186,9 +186,9 @@ public sealed partial class DnsServerHost : IAsyncDisposable
     {
         public RequestProcessor Processor { get; } = processor;
 
-        public List<UdpListener> Udp { get; } = [];
+        public List<DnsUdpListener> Udp { get; } = [];
 
-        public List<TcpListener> Tcp { get; } = [];
+        public List<DnsTcpListener> Tcp { get; } = [];
 
         public List<IPEndPoint> Endpoints => Udp.Select(u => u.LocalEndPoint).ToList();
 

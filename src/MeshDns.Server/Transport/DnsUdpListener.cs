@@ -13,7 +13,7 @@ namespace MeshDns.Server.Transport;
 /// (cached or precomputed answers) and costs no allocation. A query that must wait (forwarding) keeps its
 /// buffers and finishes on the thread pool while the loop takes fresh buffers and goes on receiving.
 /// </remarks>
-public sealed partial class UdpListener : IAsyncDisposable
+public sealed partial class DnsUdpListener : IAsyncDisposable
 {
     private readonly IPEndPoint _endpoint;
     private readonly RequestProcessor _processor;
@@ -26,7 +26,7 @@ public sealed partial class UdpListener : IAsyncDisposable
     private int _inFlight;
     private long _receiveErrors;
 
-    public UdpListener(IPEndPoint endpoint, RequestProcessor processor, TransportOptions options, DnsRequestContextPool contexts, ILogger logger)
+    public DnsUdpListener(IPEndPoint endpoint, RequestProcessor processor, TransportOptions options, DnsRequestContextPool contexts, ILogger logger)
     {
         _endpoint = endpoint;
         _processor = processor;

@@ -10,7 +10,7 @@ namespace MeshDns.Server.Transport;
 /// Serves DNS over TCP (RFC 7766): two-octet length framing, queries of one connection answered concurrently and
 /// written as they complete, idle/read/write timeouts and limits on connections and queries per connection.
 /// </summary>
-public sealed partial class TcpListener : IAsyncDisposable
+public sealed partial class DnsTcpListener : IAsyncDisposable
 {
     private readonly IPEndPoint _endpoint;
     private readonly RequestProcessor _processor;
@@ -24,7 +24,7 @@ public sealed partial class TcpListener : IAsyncDisposable
     private int _inFlight;
     private long _rejectedConnections;
 
-    public TcpListener(IPEndPoint endpoint, RequestProcessor processor, TransportOptions options, DnsRequestContextPool contexts, ILogger logger)
+    public DnsTcpListener(IPEndPoint endpoint, RequestProcessor processor, TransportOptions options, DnsRequestContextPool contexts, ILogger logger)
     {
         _endpoint = endpoint;
         _processor = processor;
@@ -164,7 +164,7 @@ public sealed partial class TcpListener : IAsyncDisposable
     private static partial void LogConnectionError(ILogger logger, Exception exception, IPEndPoint endpoint);
 
     /// <summary>One client connection: a read loop that dispatches each message, and a lock that serialises writes.</summary>
-    private sealed class Connection(Socket socket, TcpListener owner) : IDisposable
+    private sealed class Connection(Socket socket, DnsTcpListener owner) : IDisposable
     {
         private readonly SemaphoreSlim _writeLock = new(1, 1);
         private readonly SemaphoreSlim _pipelineSlots = new(owner._options.MaxPipelinedQueries, owner._options.MaxPipelinedQueries);
