@@ -81,6 +81,11 @@ public sealed partial class DnsServerHost : IAsyncDisposable
 
             var previous = Current;
             Current = next;
+            foreach (var failure in await next.RunListeningHooksAsync(Endpoints, cancellationToken).ConfigureAwait(false))
+            {
+                LogListeningHookFailed(_logger, failure);
+            }
+
             foreach (var (_, listener) in removed)
             {
                 await listener.StopAsync().ConfigureAwait(false);
@@ -178,6 +183,9 @@ public sealed partial class DnsServerHost : IAsyncDisposable
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _applyLock.Dispose();
     }
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "A plugin's start-up check failed")]
+    private static partial void LogListeningHookFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Stopping the previous configuration failed")]
     private static partial void LogStopFailed(ILogger logger, Exception exception);

@@ -58,6 +58,9 @@ public sealed class MeshDnsServices
     /// <summary>The server-level metrics (requests, responses, panics, build info).</summary>
     public CoreDnsMetrics CoreMetrics { get; }
 
+    /// <summary>Data sources publish changed names here; the cache drops stale negative answers for them.</summary>
+    public NameChangeFeed NameChanges { get; } = new();
+
     /// <summary>Set by the host: reloads the configuration.</summary>
     public IConfigReloader? Reloader { get; set; }
 

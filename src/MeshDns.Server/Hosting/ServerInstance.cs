@@ -1,4 +1,5 @@
 using System.Net;
+using MeshDns.Protocol;
 using MeshDns.Server.Plugins;
 
 namespace MeshDns.Server.Hosting;
@@ -27,6 +28,8 @@ public sealed class ServerInstance
     private readonly List<Func<CancellationToken, Task>> _shutdown = [];
     private readonly List<IReadinessReporter> _readiness = [];
     private readonly Dictionary<string, object> _shared = new(StringComparer.Ordinal);
+    private readonly List<Func<IReadOnlyDictionary<string, IReadOnlyList<IPEndPoint>>, CancellationToken, Task>> _listening = [];
+    private readonly List<(DnsName Zone, string Plugin)> _authoritative = [];
     private int _started;
     private int _stopped;
 
@@ -60,6 +63,49 @@ public sealed class ServerInstance
     internal void AddShutdown(Func<CancellationToken, Task> hook) => _shutdown.Add(hook);
 
     internal void AddReadiness(IReadinessReporter reporter) => _readiness.Add(reporter);
+
+    internal void AddListening(Func<IReadOnlyDictionary<string, IReadOnlyList<IPEndPoint>>, CancellationToken, Task> hook) => _listening.Add(hook);
+
+    internal void AddAuthoritativeZone(DnsName zone, string plugin) => _authoritative.Add((zone.ToLowerInvariant(), plugin));
+
+    /// <summary>Zones some plugin of this configuration answers with authority and without falling through.</summary>
+    public IReadOnlyList<(DnsName Zone, string Plugin)> AuthoritativeZones => _authoritative;
+
+    /// <summary>
+    /// The plugin authoritative for <paramref name="name"/> (wire form), or null. Forwarding refuses such names:
+    /// sending them elsewhere could only loop between regions.
+    /// </summary>
+    public string? FindAuthority(ReadOnlySpan<byte> name)
+    {
+        foreach (var (zone, plugin) in _authoritative)
+        {
+            if (WireName.IsSubdomainOf(name, zone.Wire))
+            {
+                return plugin;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Runs the hooks that need the bound sockets (loop detection); failures are returned, not thrown.</summary>
+    public async Task<IReadOnlyList<Exception>> RunListeningHooksAsync(IReadOnlyDictionary<string, IReadOnlyList<IPEndPoint>> endpoints, CancellationToken cancellationToken)
+    {
+        var failures = new List<Exception>();
+        foreach (var hook in _listening)
+        {
+            try
+            {
+                await hook(endpoints, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                failures.Add(exception);
+            }
+        }
+
+        return failures;
+    }
 
     internal T GetOrAddShared<T>(string key, Func<T> factory)
         where T : class

@@ -104,6 +104,15 @@ public sealed class PluginSetupContext
     /// <summary>Runs when the instance is replaced or the server stops.</summary>
     public void OnShutdown(Func<CancellationToken, Task> hook) => Instance.AddShutdown(hook);
 
+    /// <summary>
+    /// Runs once this configuration's listeners are bound and serving, with their endpoints by server address
+    /// (<c>dns://:53</c>). For plugins that must talk to the server itself (loop detection). Failures are logged.
+    /// </summary>
+    public void OnListening(Func<IReadOnlyDictionary<string, IReadOnlyList<System.Net.IPEndPoint>>, CancellationToken, Task> hook) => Instance.AddListening(hook);
+
+    /// <summary>Declares that this plugin answers <paramref name="zone"/> with authority and does not fall through: forward will never send such names upstream.</summary>
+    public void AddAuthoritativeZone(DnsName zone) => Instance.AddAuthoritativeZone(zone, Directive.Name);
+
     /// <summary>Makes the plugin visible to the <c>ready</c> plugin.</summary>
     public void AddReadiness(IReadinessReporter reporter) => Instance.AddReadiness(reporter);
 
