@@ -299,6 +299,23 @@ public sealed class CorefileImportTests : IDisposable
     }
 
     [Fact]
+    public void Import_FromSuppliedFileSystem_NeedsNoDisk()
+    {
+        var files = new InMemoryFileSystem(new Dictionary<string, string>
+        {
+            ["/etc/coredns/Corefile"] = ".:53 {\n  import conf.d/*.conf\n}",
+            ["/etc/coredns/conf.d/b.conf"] = "log",
+            ["/etc/coredns/conf.d/a.conf"] = "whoami",
+        });
+
+        var document = CorefileParser.ParseFile("/etc/coredns/Corefile", new CorefileParseOptions { FileSystem = files });
+
+        Assert.Equal(".:53 @1\n  whoami @1\n  log @1", Dump(document));
+        Assert.Equal(["/etc/coredns/conf.d/a.conf", "/etc/coredns/conf.d/b.conf"], document.ImportedFiles);
+        Assert.Equal("/etc/coredns/conf.d/a.conf", document.ServerBlocks[0].Directives[0].Location.File);
+    }
+
+    [Fact]
     public void Parse_WithBaseDirectory_ResolvesImportsThere()
     {
         _dir.Write("inc.conf", "whoami");

@@ -145,6 +145,19 @@ public sealed class CorefileRobustnessTests
     }
 
     [Fact]
+    public void Parse_ExpansionBeyondTokenLimit_StopsWithOneError()
+    {
+        // 9,000 imports of a 300-token snippet: under the import limit, over the 2,000,000-token limit.
+        var text = "(big) {\n" + string.Concat(Enumerable.Repeat("  a b c d e f g h i j\n", 30)) + "}\n.:53 {\n"
+            + string.Concat(Enumerable.Repeat("  import big\n", 9_000)) + "}\n";
+
+        var e = Assert.Throws<CorefileException>(() => Parse(text));
+
+        var error = Assert.Single(e.Errors);
+        Assert.EndsWith("the Corefile expands to more than 2000000 tokens after imports; is a snippet imported many times over?", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_RandomStrings_ThrowNothingButCorefileException()
     {
         var options = Options(baseDirectory: "/v") with { FileSystem = SoupFiles };

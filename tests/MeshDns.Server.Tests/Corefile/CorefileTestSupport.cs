@@ -100,8 +100,6 @@ internal sealed class TempDirectory : IDisposable
 /// <summary>Files held in memory (paths as on Linux), for tests that must not touch the disk.</summary>
 internal sealed class InMemoryFileSystem(IReadOnlyDictionary<string, string> files) : ICorefileFileSystem
 {
-    public int Reads { get; private set; }
-
     public bool FileExists(string path) => files.ContainsKey(path);
 
     public bool DirectoryExists(string path)
@@ -110,11 +108,8 @@ internal sealed class InMemoryFileSystem(IReadOnlyDictionary<string, string> fil
         return files.Keys.Any(f => f.StartsWith(prefix, StringComparison.Ordinal));
     }
 
-    public string ReadAllText(string path)
-    {
-        Reads++;
-        return files.TryGetValue(path, out var text) ? text : throw new FileNotFoundException("no such file", path);
-    }
+    public string ReadAllText(string path) =>
+        files.TryGetValue(path, out var text) ? text : throw new FileNotFoundException("no such file", path);
 
     public IEnumerable<string> EnumerateEntries(string directory)
     {
