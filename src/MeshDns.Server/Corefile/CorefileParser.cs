@@ -8,7 +8,7 @@ namespace MeshDns.Server.Corefile;
 /// <remarks>
 /// Every Corefile CoreDNS accepts parses to the same blocks and arguments, with these differences, each on
 /// input CoreDNS mishandles: one-line blocks (<c>. { whoami }</c>) are accepted; <c>{}</c> is an empty block
-/// rather than an argument; a quoted <c>"{"</c> is text, not structure; an unterminated quote, a stray
+/// rather than an argument; a quoted <c>"{"</c> or <c>"import"</c> is text, not structure; an unterminated quote, a stray
 /// <c>}</c>, a block without keys, text after a block's closing brace, a comma inside a key, a bad port or
 /// transport, a malformed CIDR and a key that is an IP address are errors instead of being passed on;
 /// <c>{env.NAME}</c> works besides <c>{$NAME}</c> and <c>{%NAME%}</c>; import cycles are reported as cycles
