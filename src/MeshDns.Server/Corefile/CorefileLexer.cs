@@ -191,10 +191,17 @@ internal static class CorefileLexer
                 i++;
             }
 
-            if (word.Length > 0)
+            var wordLocation = new SourceLocation(segment.File, startLine);
+            if (word.Length == 2 && word[0] == '{' && word[1] == '}')
             {
-                tokens.Add(new LexToken(
-                    new CorefileToken(word.ToString(), new SourceLocation(segment.File, startLine)), startLine, segment));
+                // Caddy reads "{}" as one word, so "health {}" would pass "{}" as an argument; an empty
+                // block is what anyone writing it means.
+                tokens.Add(new LexToken(new CorefileToken("{", wordLocation), startLine, segment));
+                tokens.Add(new LexToken(new CorefileToken("}", wordLocation), startLine, segment));
+            }
+            else if (word.Length > 0)
+            {
+                tokens.Add(new LexToken(new CorefileToken(word.ToString(), wordLocation), startLine, segment));
             }
         }
 

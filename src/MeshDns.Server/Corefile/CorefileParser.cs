@@ -5,6 +5,16 @@ namespace MeshDns.Server.Corefile;
 /// package for syntax, core/dnsserver for server keys). Every problem found is collected and thrown once as
 /// a <see cref="CorefileException"/>; no other exception escapes for bad input.
 /// </summary>
+/// <remarks>
+/// Every Corefile CoreDNS accepts parses to the same blocks and arguments, with these differences, each on
+/// input CoreDNS mishandles: one-line blocks (<c>. { whoami }</c>) are accepted; <c>{}</c> is an empty block
+/// rather than an argument; a quoted <c>"{"</c> or <c>"import"</c> is text, not structure; an unterminated quote, a stray
+/// <c>}</c>, a block without keys, text after a block's closing brace, a comma inside a key, a bad port or
+/// transport, a malformed CIDR and a key that is an IP address are errors instead of being passed on;
+/// <c>{env.NAME}</c> works besides <c>{$NAME}</c> and <c>{%NAME%}</c>; import cycles are reported as cycles
+/// (Caddy counts to a depth limit). Parsing does not check directive names unless
+/// <see cref="CorefileParseOptions.KnownDirectives"/> is set.
+/// </remarks>
 public static class CorefileParser
 {
     /// <summary>Parses Corefile text.</summary>

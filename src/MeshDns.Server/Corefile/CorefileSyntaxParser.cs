@@ -18,6 +18,9 @@ internal sealed partial class CorefileSyntaxParser
     private const int MaxImports = 10_000;
     private const int MaxTokens = 2_000_000;
 
+    // Blocks are parsed recursively; this keeps hostile nesting from overflowing the stack.
+    private const int MaxDepth = 100;
+
     private readonly CorefileParseOptions _options;
     private readonly string _sourceName;
     private readonly TokenStream _stream;
@@ -25,6 +28,7 @@ internal sealed partial class CorefileSyntaxParser
     private readonly List<CorefileWarning> _warnings = [];
     private readonly HashSet<string> _servedAddresses = new(StringComparer.Ordinal);
     private bool _tooLarge;
+    private int _depth;
 
     public CorefileSyntaxParser(string text, string sourceName, CorefileParseOptions options)
     {
@@ -102,7 +106,6 @@ internal sealed partial class CorefileSyntaxParser
 
     private void ParseServerBlock(List<ServerBlock> blocks)
     {
-        var first = _stream.Current;
         var keys = new List<CorefileToken>();
         var expectingAnother = false;
         var eof = false;
@@ -156,7 +159,8 @@ internal sealed partial class CorefileSyntaxParser
                     // Caddy would keep "a,b" as one zone named "a,b." that never matches anything.
                     Error(token, $"server key '{text}' contains a comma; separate keys with spaces or ', '");
                 }
-                else if (text.Length > 0)
+
+                if (text.Length > 0)
                 {
                     keys.Add(token.Token with { Text = text });
                 }
@@ -185,7 +189,7 @@ internal sealed partial class CorefileSyntaxParser
             // Nothing but empty keys (e.g. a lone "" as in Caddy's tests) and no body: nothing to serve.
             if (!eof)
             {
-                Error(first, "server block has no keys");
+                Error(_stream.Current, "server block has no keys");
                 ParseBody();
             }
 
@@ -227,6 +231,26 @@ internal sealed partial class CorefileSyntaxParser
     /// there is no opening brace.
     /// </summary>
     private List<Directive> ParseBlockBody(LexToken? open, string? owner, bool topLevel)
+    {
+        if (open is { } first && _depth >= MaxDepth)
+        {
+            Error(first, $"blocks are nested more than {MaxDepth} deep");
+            SkipBlock(first);
+            return [];
+        }
+
+        _depth++;
+        try
+        {
+            return ParseDirectives(open, owner, topLevel);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private List<Directive> ParseDirectives(LexToken? open, string? owner, bool topLevel)
     {
         var directives = new List<Directive>();
         while (true)
@@ -271,6 +295,28 @@ internal sealed partial class CorefileSyntaxParser
 
             directives.Add(ParseDirective(topLevel));
         }
+    }
+
+    /// <summary>Consumes up to the brace matching <paramref name="open"/> without looking inside.</summary>
+    private void SkipBlock(LexToken open)
+    {
+        var depth = 1;
+        while (!AtEnd)
+        {
+            var token = _stream.Current;
+            _stream.Advance();
+            if (token.IsCloseBrace && --depth == 0)
+            {
+                return;
+            }
+
+            if (token.IsOpenBrace)
+            {
+                depth++;
+            }
+        }
+
+        ErrorAtEof($"Unexpected EOF, expecting '}}' to close the block opened at {open.Token.Location}");
     }
 
     private Directive ParseDirective(bool topLevel)

@@ -8,12 +8,13 @@ namespace MeshDns.Server.Corefile;
 /// <c>[transport://]zone[:port]</c>, where a zone written as a CIDR becomes the reverse zones covering it.
 /// </summary>
 /// <remarks>
-/// Stricter than CoreDNS in three places, each of which CoreDNS accepts silently and then never matches:
-/// an unknown <c>scheme://</c> is an error (CoreDNS makes it part of the zone name); a non-numeric or
-/// out-of-range port is an error; a zone containing <c>/</c> that is not a valid CIDR is an error (a trailing
-/// dot, <c>10.0.0.0/24.</c>, still asks for the literal name, as in CoreDNS); and a zone that still contains
-/// <c>:</c> or brackets without being a CIDR (<c>[::1]:53</c>) is rejected, because a server key is a zone and
-/// listen addresses are the <c>bind</c> plugin's job.
+/// Stricter than CoreDNS in four places, each a key CoreDNS accepts silently and then never matches or
+/// fails later on: an unknown <c>scheme://</c> is an error (CoreDNS makes it part of the zone name); a
+/// non-numeric or out-of-range port is an error; a zone containing <c>/</c> that is not a valid CIDR is an
+/// error (a trailing dot, <c>10.0.0.0/24.</c>, still asks for the literal name, as in CoreDNS); and a zone
+/// that still contains <c>:</c> or brackets without being a CIDR (<c>[::1]:53</c>) is rejected, because a
+/// server key is a zone and listen addresses are the <c>bind</c> plugin's job. A dotted IPv4 address without
+/// a mask stays a (literal) zone name, as in CoreDNS.
 /// </remarks>
 internal static class ZoneNames
 {
