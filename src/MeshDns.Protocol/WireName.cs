@@ -53,10 +53,35 @@ public static class WireName
         }
     }
 
-    /// <summary>Case-insensitive equality (RFC 4343).</summary>
+    /// <summary>
+    /// Case-insensitive equality (RFC 4343): only A-Z and a-z fold; every other octet, including those above 0x7F,
+    /// must match exactly. (System.Text.Ascii's helpers reject non-ASCII input, which labels may hold.)
+    /// </summary>
+    public static bool EqualsIgnoreCase(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        if (left.Length != right.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < left.Length; i++)
+        {
+            var a = left[i];
+            var b = right[i];
+            if (a != b && (FoldCase(a) != FoldCase(b) || !IsAsciiLetter(a)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool EqualsIgnoreCase(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right) =>
-        left.Length == right.Length && System.Text.Ascii.EqualsIgnoreCase(left, right);
+    private static bool IsAsciiLetter(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a';
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte FoldCase(byte b) => (uint)(b - 'A') <= 'Z' - 'A' ? (byte)(b | 0x20) : b;
 
     /// <summary>A case-insensitive hash: equal for names that <see cref="EqualsIgnoreCase"/> calls equal.</summary>
     public static int GetHashCode(ReadOnlySpan<byte> name)
@@ -142,8 +167,13 @@ public static class WireName
     /// <summary>Writes the lower-case form of <paramref name="name"/> into <paramref name="destination"/>.</summary>
     public static int ToLower(ReadOnlySpan<byte> name, Span<byte> destination)
     {
-        System.Text.Ascii.ToLower(name, destination, out var written);
-        return written;
+        var target = destination[..name.Length];
+        for (var i = 0; i < name.Length; i++)
+        {
+            target[i] = FoldCase(name[i]);
+        }
+
+        return name.Length;
     }
 
     /// <summary>Encodes presentation text (<c>www.example.org.</c>, escapes <c>\.</c> <c>\\</c> <c>\DDD</c>) as a wire name; relative names are taken as absolute.</summary>
