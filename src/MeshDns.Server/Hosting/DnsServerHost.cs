@@ -31,6 +31,9 @@ public sealed partial class DnsServerHost : IAsyncDisposable
     public IReadOnlyDictionary<string, IReadOnlyList<IPEndPoint>> Endpoints =>
         _listeners.ToDictionary(l => l.Key, l => (IReadOnlyList<IPEndPoint>)l.Value.Endpoints, StringComparer.Ordinal);
 
+    /// <summary>TCP connections open now, over every listener.</summary>
+    public int TcpConnections => _listeners.Values.Sum(l => l.Tcp.Sum(t => t.Connections));
+
     /// <summary>Starts <paramref name="next"/> and makes it the serving configuration. On failure the previous one keeps serving and the error is thrown.</summary>
     public async Task ApplyAsync(ServerInstance next, CancellationToken cancellationToken)
     {

@@ -268,6 +268,7 @@ public sealed class DnsRequestContext
 
         if (!reader.TryReadQuestion(_originalName, out _originalNameLength, out var type, out var @class))
         {
+            _originalNameLength = 0; // a half-read question is not echoed
             return RequestDisposition.FormErr;
         }
 

@@ -30,7 +30,8 @@ public sealed class TestDnsServer : IAsyncDisposable
         ITestOutputHelper? output = null,
         TransportOptions? transport = null,
         Func<string, string?>? environment = null,
-        string? corefilePath = null)
+        string? corefilePath = null,
+        MeshDns.Server.Plugins.PluginRegistry? plugins = null)
     {
         var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder =>
         {
@@ -48,6 +49,7 @@ public sealed class TestDnsServer : IAsyncDisposable
             LoggerFactory = loggerFactory,
             Transport = transport ?? new TransportOptions { UdpReceiveLoops = 2, DrainTimeout = TimeSpan.FromSeconds(2) },
             Environment = environment ?? Environment.GetEnvironmentVariable,
+            Plugins = plugins,
         });
         return new TestDnsServer(server, loggerFactory);
     }
