@@ -30,7 +30,9 @@ public sealed class TestDnsServer : IAsyncDisposable
         ITestOutputHelper? output = null,
         TransportOptions? transport = null,
         Func<string, string?>? environment = null,
-        string? corefilePath = null)
+        string? corefilePath = null,
+        Action<ILoggingBuilder>? logging = null,
+        TimeProvider? time = null)
     {
         var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder =>
         {
@@ -39,6 +41,8 @@ public sealed class TestDnsServer : IAsyncDisposable
             {
                 builder.AddProvider(new TestOutputLoggerProvider(output));
             }
+
+            logging?.Invoke(builder);
         });
         var server = await MeshDnsServer.StartAsync(new MeshDnsServerOptions
         {
@@ -48,6 +52,7 @@ public sealed class TestDnsServer : IAsyncDisposable
             LoggerFactory = loggerFactory,
             Transport = transport ?? new TransportOptions { UdpReceiveLoops = 2, DrainTimeout = TimeSpan.FromSeconds(2) },
             Environment = environment ?? Environment.GetEnvironmentVariable,
+            Time = time ?? TimeProvider.System,
         });
         return new TestDnsServer(server, loggerFactory);
     }
