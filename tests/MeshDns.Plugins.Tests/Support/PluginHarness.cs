@@ -50,11 +50,14 @@ public sealed class PluginHarness : IAsyncDisposable
     public MetricsRegistry Metrics => Services.Metrics;
 
     /// <summary>The plugins MeshDns ships, plus <c>erratic</c> (<see cref="ErraticSetup"/>).</summary>
-    public static PluginRegistry Registry() =>
-        new(PluginCatalog.All().Where(p => p.Name != ErraticSetup.Directive).Append(new ErraticSetup()));
+    public static PluginRegistry Registry(params IPluginSetup[] replacements) =>
+        new(PluginCatalog.All()
+            .Where(p => p.Name != ErraticSetup.Directive && !replacements.Any(r => r.Name == p.Name))
+            .Append(new ErraticSetup())
+            .Concat(replacements));
 
     /// <summary>Builds (does not start) the configuration; throws <see cref="CorefileException"/> on setup errors.</summary>
-    public static PluginHarness Build(string corefile, TimeProvider? time = null, string? corefilePath = null, IConfigReloader? reloader = null)
+    public static PluginHarness Build(string corefile, TimeProvider? time = null, string? corefilePath = null, IConfigReloader? reloader = null, PluginRegistry? registry = null)
     {
         var logs = new LogCapture();
         var loggerFactory = LoggerFactory.Create(builder =>
@@ -69,7 +72,7 @@ public sealed class PluginHarness : IAsyncDisposable
         try
         {
             var document = CorefileParser.Parse(corefile, "Corefile", new CorefileParseOptions { DefaultPort = 0 });
-            var instance = new ServerInstanceBuilder(services, Registry()).Build(document, corefile);
+            var instance = new ServerInstanceBuilder(services, registry ?? Registry()).Build(document, corefile);
             return new PluginHarness(services, instance, logs, loggerFactory);
         }
         catch
@@ -80,9 +83,9 @@ public sealed class PluginHarness : IAsyncDisposable
     }
 
     /// <summary>Builds and runs the plugins' start hooks.</summary>
-    public static async Task<PluginHarness> StartAsync(string corefile, TimeProvider? time = null, string? corefilePath = null, IConfigReloader? reloader = null)
+    public static async Task<PluginHarness> StartAsync(string corefile, TimeProvider? time = null, string? corefilePath = null, IConfigReloader? reloader = null, PluginRegistry? registry = null)
     {
-        var harness = Build(corefile, time, corefilePath, reloader);
+        var harness = Build(corefile, time, corefilePath, reloader, registry);
         try
         {
             await harness.Instance.StartAsync(Timeout());
