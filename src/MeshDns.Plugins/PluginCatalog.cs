@@ -9,6 +9,15 @@ public static class PluginCatalog
     public static IReadOnlyList<IPluginSetup> All() =>
     [
         new Whoami.WhoamiSetup(),
+        new Errors.ErrorsSetup(),
+        new Log.LogSetup(),
+        new Health.HealthSetup(),
+        new Ready.ReadySetup(),
+        new Prometheus.PrometheusSetup(),
+        new Reload.ReloadSetup(),
+        new Bind.BindSetup(),
+        new Hosts.HostsSetup(),
+        new LoadBalance.LoadBalanceSetup(),
     ];
 
     public static PluginRegistry CreateRegistry() => new(All());

@@ -1,4 +1,5 @@
 using MeshDns.Server.Metrics;
+using MeshDns.Testing.Metrics;
 
 namespace MeshDns.Server.Tests.Metrics;
 

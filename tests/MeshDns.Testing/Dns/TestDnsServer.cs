@@ -31,7 +31,9 @@ public sealed class TestDnsServer : IAsyncDisposable
         TransportOptions? transport = null,
         Func<string, string?>? environment = null,
         string? corefilePath = null,
-        MeshDns.Server.Plugins.PluginRegistry? plugins = null)
+        MeshDns.Server.Plugins.PluginRegistry? plugins = null,
+        Action<ILoggingBuilder>? logging = null,
+        TimeProvider? time = null)
     {
         var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder =>
         {
@@ -40,6 +42,8 @@ public sealed class TestDnsServer : IAsyncDisposable
             {
                 builder.AddProvider(new TestOutputLoggerProvider(output));
             }
+
+            logging?.Invoke(builder);
         });
         var server = await MeshDnsServer.StartAsync(new MeshDnsServerOptions
         {
@@ -50,6 +54,7 @@ public sealed class TestDnsServer : IAsyncDisposable
             Transport = transport ?? new TransportOptions { UdpReceiveLoops = 2, DrainTimeout = TimeSpan.FromSeconds(2) },
             Environment = environment ?? Environment.GetEnvironmentVariable,
             Plugins = plugins,
+            Time = time ?? TimeProvider.System,
         });
         return new TestDnsServer(server, loggerFactory);
     }

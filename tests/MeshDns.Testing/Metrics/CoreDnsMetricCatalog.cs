@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using MeshDns.Server.Metrics;
 
-namespace MeshDns.Server.Tests.Metrics;
+namespace MeshDns.Testing.Metrics;
 
 /// <summary>One CoreDNS metric family from coredns-metrics.txt. <see cref="Labels"/> is in CoreDNS's declaration order.</summary>
 public sealed record CoreDnsMetric(string Name, MetricType Type, ImmutableArray<string> Labels);
@@ -67,30 +67,41 @@ public sealed class CoreDnsMetricCatalog
     /// </summary>
     public IReadOnlyList<string> FindMismatches(MetricsRegistry registry)
     {
+        ArgumentNullException.ThrowIfNull(registry);
+        return FindMismatches(registry.Describe().Select(d => (d.Name, d.Type, (IEnumerable<string>)d.LabelNames)));
+    }
+
+    /// <summary>
+    /// The same check for families described some other way, for example read back from a scrape of
+    /// <c>/metrics</c> (name, type from <c># TYPE</c>, label names of the samples without <c>le</c>).
+    /// </summary>
+    public IReadOnlyList<string> FindMismatches(IEnumerable<(string Name, MetricType Type, IEnumerable<string> Labels)> families)
+    {
+        ArgumentNullException.ThrowIfNull(families);
         var problems = new List<string>();
-        foreach (MetricDescriptor family in registry.Describe())
+        foreach ((string name, MetricType type, IEnumerable<string> labels) in families)
         {
-            if (!family.Name.StartsWith("coredns_", StringComparison.Ordinal))
+            if (!name.StartsWith("coredns_", StringComparison.Ordinal))
             {
                 continue;
             }
 
-            if (!Metrics.TryGetValue(family.Name, out CoreDnsMetric? expected))
+            if (!Metrics.TryGetValue(name, out CoreDnsMetric? expected))
             {
-                problems.Add($"{family.Name}: CoreDNS has no such metric");
+                problems.Add($"{name}: CoreDNS has no such metric");
                 continue;
             }
 
-            if (family.Type != expected.Type)
+            if (type != expected.Type)
             {
-                problems.Add($"{family.Name}: type {Lower(family.Type)}, CoreDNS has {Lower(expected.Type)}");
+                problems.Add($"{name}: type {Lower(type)}, CoreDNS has {Lower(expected.Type)}");
             }
 
-            string ours = string.Join(",", family.LabelNames.Order(StringComparer.Ordinal));
+            string ours = string.Join(",", labels.Order(StringComparer.Ordinal));
             string theirs = string.Join(",", expected.Labels.Order(StringComparer.Ordinal));
             if (ours != theirs)
             {
-                problems.Add($"{family.Name}: labels [{ours}], CoreDNS has [{theirs}]");
+                problems.Add($"{name}: labels [{ours}], CoreDNS has [{theirs}]");
             }
         }
 

@@ -1,0 +1,50 @@
+using MeshDns.Plugins.Health;
+using MeshDns.Server.Plugins;
+
+namespace MeshDns.Plugins.Prometheus;
+
+/// <summary><c>prometheus [ADDRESS]</c>: once per server block, default <c>localhost:9153</c>, path <c>/metrics</c>.</summary>
+public sealed class PrometheusSetup : IPluginSetup
+{
+    public const string DefaultAddress = "localhost:9153";
+
+    public string Name => "prometheus";
+
+    public void Setup(PluginSetupContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!SetupRules.FirstInBlock(context))
+        {
+            return;
+        }
+
+        var directive = context.Directive;
+        if (directive.Args.Count > 1 || directive.HasBlock)
+        {
+            context.Error(directive.LastToken, directive.ArgErr());
+            return;
+        }
+
+        var address = DefaultAddress;
+        if (directive.Args.Count == 1)
+        {
+            address = directive.Args[0].Text;
+            if (!HttpAddress.TryValidate(address, out var error))
+            {
+                context.Error(directive.Args[0], error);
+                return;
+            }
+        }
+
+        // Blocks naming the same address share one /metrics endpoint; every block gets the recording handler.
+        context.GetOrAddShared($"prometheus@{address}", () =>
+        {
+            var endpoint = new MetricsEndpoint(address, context.Services);
+            context.OnStartup(endpoint.StartAsync);
+            context.OnShutdown(endpoint.StopAsync);
+            return endpoint;
+        });
+        var metrics = context.Services.CoreMetrics;
+        context.AddHandler(next => new PrometheusHandler(next, metrics));
+    }
+}
