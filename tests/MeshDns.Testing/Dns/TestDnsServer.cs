@@ -8,7 +8,8 @@ namespace MeshDns.Testing.Dns;
 
 /// <summary>
 /// The real MeshDns server, started in-process from a Corefile string on ephemeral loopback ports
-/// (write the Corefile with port 0: <c>.:0 { ... }</c>). Logs go to the test's output.
+/// (write the Corefile with port 0: <c>.:0 { ... }</c>). Logs go to the test's output. Tests may pass their own
+/// plugin registry (to add test-only plugins) and clock.
 /// </summary>
 public sealed class TestDnsServer : IAsyncDisposable
 {
@@ -30,7 +31,9 @@ public sealed class TestDnsServer : IAsyncDisposable
         ITestOutputHelper? output = null,
         TransportOptions? transport = null,
         Func<string, string?>? environment = null,
-        string? corefilePath = null)
+        string? corefilePath = null,
+        Server.Plugins.PluginRegistry? plugins = null,
+        TimeProvider? time = null)
     {
         var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder =>
         {
@@ -48,6 +51,8 @@ public sealed class TestDnsServer : IAsyncDisposable
             LoggerFactory = loggerFactory,
             Transport = transport ?? new TransportOptions { UdpReceiveLoops = 2, DrainTimeout = TimeSpan.FromSeconds(2) },
             Environment = environment ?? Environment.GetEnvironmentVariable,
+            Plugins = plugins,
+            Time = time ?? TimeProvider.System,
         });
         return new TestDnsServer(server, loggerFactory);
     }
