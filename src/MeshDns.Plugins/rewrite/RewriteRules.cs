@@ -179,12 +179,21 @@ internal sealed class NameRule : RewriteRule
         // The client's spelling of the name before this rule, so auto-reverted answers match its question exactly.
         var before = DnsName.FromWire(context.QuestionName);
         context.SetQuestion(wire[..length], context.QuestionType);
-        if (Auto && Match != NameMatch.Suffix)
+        var exact = Auto ? new ResponseRule(new ExactNameMapper(DnsName.FromWire(wire[..length]), before), Names: true, Values: true) : null;
+        if (exact is not null && Match != NameMatch.Suffix)
         {
-            state.ResponseRules.Add(new ResponseRule(new ExactNameMapper(DnsName.FromWire(wire[..length]), before), Names: true, Values: true));
+            state.ResponseRules.Add(exact);
         }
 
         state.ResponseRules.AddRange(_staticResponses);
+
+        // For a suffix rule the swapped suffixes map every name back; the asked name itself is mapped first (rules are
+        // undone last first) so it comes back in the client's spelling rather than in lower case.
+        if (exact is not null && Match == NameMatch.Suffix)
+        {
+            state.ResponseRules.Add(exact);
+        }
+
         return RuleOutcome.Done;
     }
 }
