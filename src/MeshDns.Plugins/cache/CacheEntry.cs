@@ -41,7 +41,6 @@ internal sealed class CacheEntry
     {
         Hash = hash;
         Name = name;
-        NameWire = name.Wire.ToArray();
         Type = type;
         DnssecOk = dnssecOk;
         CheckingDisabled = checkingDisabled;
@@ -60,11 +59,8 @@ internal sealed class CacheEntry
     /// <summary>The key's hash: chooses the shard and the slot.</summary>
     public ulong Hash { get; }
 
-    /// <summary>The question name, lower case.</summary>
+    /// <summary>The question name, lower case; its wire form is compared with a query's lower-case name on every hit.</summary>
     public DnsName Name { get; }
-
-    /// <summary><see cref="Name"/> in wire form, compared against a query's lower-case name on every hit.</summary>
-    public byte[] NameWire { get; }
 
     public DnsRecordType Type { get; }
 
@@ -104,7 +100,7 @@ internal sealed class CacheEntry
 
     /// <summary>True when this entry answers exactly this key (a guard against hash collisions).</summary>
     public bool Matches(ReadOnlySpan<byte> nameLower, DnsRecordType type, bool dnssecOk, bool checkingDisabled) =>
-        Type == type && DnssecOk == dnssecOk && CheckingDisabled == checkingDisabled && nameLower.SequenceEqual(NameWire);
+        Type == type && DnssecOk == dnssecOk && CheckingDisabled == checkingDisabled && nameLower.SequenceEqual(Name.Wire);
 
     /// <summary>Whole seconds since the entry was stored.</summary>
     public long AgeSeconds(long now, long timestampFrequency) => Math.Max(0, now - StoredTimestamp) / timestampFrequency;

@@ -35,7 +35,7 @@ public sealed partial class CacheHandler
             return;
         }
 
-        var key = new CacheKey(entry.Hash, entry.NameWire, entry.Type, entry.DnssecOk, entry.CheckingDisabled);
+        var key = new CacheKey(entry.Hash, entry.Name.Wire.ToArray(), entry.Type, entry.DnssecOk, entry.CheckingDisabled);
         var task = Task.Run(() => RefreshAsync(refresh, entry, key, series));
         _refreshes.TryAdd(task, 0);
         task.ContinueWith(static (done, state) => ((CacheHandler)state!)._refreshes.TryRemove(done, out _), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
