@@ -8,6 +8,8 @@ public static class PluginCatalog
     /// <summary>A fresh setup object for each plugin.</summary>
     public static IReadOnlyList<IPluginSetup> All() =>
     [
+        new Cache.CacheSetup(),
+        new Rewrite.RewriteSetup(),
         new Whoami.WhoamiSetup(),
         new Errors.ErrorsSetup(),
         new Log.LogSetup(),

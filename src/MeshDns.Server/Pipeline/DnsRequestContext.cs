@@ -158,6 +158,12 @@ public sealed class DnsRequestContext
     /// <summary>True once a plugin has committed the response.</summary>
     public bool IsResponseWritten { get; private set; }
 
+    /// <summary>
+    /// Seconds to subtract from every record's TTL when the response is encoded (never below 0). A cache answers
+    /// with the records it stored and sets this to their age, so TTLs count down without new record objects.
+    /// </summary>
+    public uint TtlDecrease { get; set; }
+
     /// <summary>True when a plugin decided not to answer at all.</summary>
     public bool IsDropped { get; private set; }
 
@@ -326,6 +332,23 @@ public sealed class DnsRequestContext
         return @class != DnsClass.IN ? RequestDisposition.Refused : RequestDisposition.Accept;
     }
 
+    /// <summary>
+    /// Makes this (freshly loaded) context continue a chain on behalf of <paramref name="parent"/> outside any client
+    /// request: a cache prefetch runs the rest of its chain with it. Server, block, zone, resolver and client endpoints
+    /// are the parent's; the request is one level deeper and is aborted by <paramref name="requestAborted"/>.
+    /// </summary>
+    public void InheritRouting(DnsRequestContext parent, CancellationToken requestAborted)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        ServerAddress = parent.ServerAddress;
+        Block = parent.Block;
+        Zone = parent.Zone;
+        Resolver = parent.Resolver;
+        Depth = parent.Depth + 1;
+        RequestAborted = requestAborted;
+        SetEndpoints(parent.RemoteFamily, parent.RemoteAddressBytes, parent.RemotePort, parent.LocalAddressBytes, parent.LocalPort);
+    }
+
     /// <summary>Records where the request came from and went to (socket address bytes in network order).</summary>
     public void SetEndpoints(AddressFamily family, ReadOnlySpan<byte> remoteAddress, int remotePort, ReadOnlySpan<byte> localAddress, int localPort)
     {
@@ -389,6 +412,7 @@ public sealed class DnsRequestContext
         RequestAborted = CancellationToken.None;
         Response.Clear();
         IsResponseWritten = false;
+        TtlDecrease = 0;
         ResponderPlugin = string.Empty;
         IsDropped = false;
         _questionName = null;

@@ -137,7 +137,7 @@ public sealed partial class RequestProcessor : IDnsResolver
 
         if (context.IsResponseWritten)
         {
-            return ResponseEncoder.Encode(context, buffer, ResponseEncoder.SizeLimit(context, MaxUdpSize), (ushort)MaxUdpSize);
+            return ResponseEncoder.Encode(context, buffer, ResponseEncoder.SizeLimit(context, MaxUdpSize), (ushort)MaxUdpSize, context.TtlDecrease);
         }
 
         if (!result.ServerMustWrite)
@@ -210,10 +210,19 @@ public sealed partial class RequestProcessor : IDnsResolver
         var response = context.Response;
         result.ResponseCode = response.ResponseCode;
         result.Flags = response.Flags;
-        result.Answers.AddRange(response.Answers);
-        result.Authorities.AddRange(response.Authorities);
-        result.Additionals.AddRange(response.Additionals);
+        CopyAged(response.Answers, result.Answers, context.TtlDecrease);
+        CopyAged(response.Authorities, result.Authorities, context.TtlDecrease);
+        CopyAged(response.Additionals, result.Additionals, context.TtlDecrease);
         return result;
+    }
+
+    // The copy leaves the request, so the TTL decrease the encoder would have applied goes into the records.
+    private static void CopyAged(List<ResourceRecord> from, List<ResourceRecord> to, uint ttlDecrease)
+    {
+        foreach (var record in from)
+        {
+            to.Add(ttlDecrease == 0 ? record : record.WithTtl(record.Ttl > ttlDecrease ? record.Ttl - ttlDecrease : 0));
+        }
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Recovered from panic in server: {Name} {Type}")]

@@ -8,7 +8,8 @@ namespace MeshDns.Testing.Dns;
 
 /// <summary>
 /// The real MeshDns server, started in-process from a Corefile string on ephemeral loopback ports
-/// (write the Corefile with port 0: <c>.:0 { ... }</c>). Logs go to the test's output.
+/// (write the Corefile with port 0: <c>.:0 { ... }</c>). Logs go to the test's output. Tests may pass their own
+/// plugin registry (to add test-only plugins) and clock.
 /// </summary>
 public sealed class TestDnsServer : IAsyncDisposable
 {
