@@ -9,6 +9,8 @@ public static class PluginCatalog
     public static IReadOnlyList<IPluginSetup> All() =>
     [
         new Whoami.WhoamiSetup(),
+        new Forward.ForwardSetup(),
+        new Loop.LoopSetup(),
     ];
 
     public static PluginRegistry CreateRegistry() => new(All());
