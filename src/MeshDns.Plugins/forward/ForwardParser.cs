@@ -144,7 +144,7 @@ public static class ForwardParser
             return false;
         }
 
-        if (IPAddress.TryParse(host, out var address))
+        if (TryParseIp(host, out var address))
         {
             into.Add(new UpstreamConfig(transport, address.ToString(), port, address, serverName));
             return true;
@@ -181,6 +181,24 @@ public static class ForwardParser
         // MeshDns extension: a host name (an NLB's DNS name), resolved while running.
         into.Add(new UpstreamConfig(transport, host.TrimEnd('.').ToLowerInvariant(), port, null, serverName));
         return true;
+    }
+
+    /// <summary>An IP address as Go's <c>net.ParseIP</c> reads one: dotted quads only, no "1.2.3" shorthand.</summary>
+    internal static bool TryParseIp(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        if (text.Contains(':', StringComparison.Ordinal))
+        {
+            return IPAddress.TryParse(text, out address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        }
+
+        var parts = text.Split('.');
+        if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit)))
+        {
+            return false;
+        }
+
+        return IPAddress.TryParse(text, out address);
     }
 
     private static bool LooksLikeHostName(string host)
@@ -365,7 +383,7 @@ public static class ForwardParser
                 var resolvers = ImmutableArray.CreateBuilder<IPEndPoint>();
                 foreach (var arg in args)
                 {
-                    if (!SplitHostPort(arg.Text, out var host, out var portText) || !IPAddress.TryParse(host, out var address))
+                    if (!SplitHostPort(arg.Text, out var host, out var portText) || !TryParseIp(host, out var address))
                     {
                         fail(arg, $"resolver: must specify an IP address: `{arg.Text}'");
                         continue;

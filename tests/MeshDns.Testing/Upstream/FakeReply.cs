@@ -72,7 +72,7 @@ public sealed record FakeReply
         return new FakeReply { Message = reply };
     }
 
-    /// <summary>The same reply, encoded for <paramref name="query"/> but with another ID (a spoof that guessed wrong).</summary>
+    /// <summary>The reply encoded with another ID (a spoof that guessed wrong).</summary>
     public static byte[] WithId(FakeReply reply, ushort id)
     {
         ArgumentNullException.ThrowIfNull(reply);

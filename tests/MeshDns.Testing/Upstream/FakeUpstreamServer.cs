@@ -57,11 +57,11 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
     public bool IsRunning => _stop is not null;
 
     /// <summary>Starts a server whose every query is answered by <paramref name="handler"/>.</summary>
-    public static async Task<FakeUpstreamServer> StartAsync(Func<FakeQuery, FakeReply> handler, X509Certificate2? tlsCertificate = null, IPAddress? address = null)
+    public static async Task<FakeUpstreamServer> StartAsync(Func<FakeQuery, FakeReply> handler, X509Certificate2? tlsCertificate = null, IPAddress? address = null, int port = 0)
     {
         ArgumentNullException.ThrowIfNull(handler);
         var server = new FakeUpstreamServer(handler, tlsCertificate, address ?? IPAddress.Loopback);
-        await server.StartAsync(null);
+        await server.StartAsync(port);
         return server;
     }
 
