@@ -10,7 +10,7 @@ namespace MeshDns.Plugins.Forward;
 /// The state of one <c>forward</c> directive: its upstreams, the policy, the concurrency count, and whether loop
 /// detection switched it off. Lives as long as the configuration; the handler reads it per query.
 /// </summary>
-public sealed partial class ForwardEngine : IAsyncDisposable
+public sealed class ForwardEngine : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly ServerInstance? _instance;

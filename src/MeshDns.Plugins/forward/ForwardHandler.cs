@@ -179,6 +179,10 @@ public sealed partial class ForwardHandler : ChainedDnsHandler
                     reply = await upstream.ExchangeAsync(query, length, tcp: true, remaining, context.RequestAborted).ConfigureAwait(false);
                 }
             }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                break; // the server gave up on this request (shutdown)
+            }
             catch (UpstreamException exception)
             {
                 lastError = exception;

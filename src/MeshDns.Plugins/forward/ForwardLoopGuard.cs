@@ -59,8 +59,8 @@ public sealed class ForwardLoopGuard
     }
 
     /// <summary>
-    /// A loop was seen: disables the forwards that sent the probe upstream (all of the block's when none was seen,
-    /// which cannot happen with forward in the loop) and returns them.
+    /// A loop was seen: disables the forwards of the block that sent the probe upstream and returns them (none when
+    /// the loop went through some other plugin; then only loop's log line tells).
     /// </summary>
     public IReadOnlyList<ForwardEngine> DisableLooping()
     {

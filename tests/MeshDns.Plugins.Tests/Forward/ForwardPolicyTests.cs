@@ -122,7 +122,7 @@ public sealed class ForwardPolicyTests(ITestOutputHelper output)
         Assert.Equal(DnsResponseCode.ServFail, result.Response.ResponseCode);
         Assert.Equal("forwarding loop detected; forward disabled", result.ExtendedErrorText);
         Assert.Contains("forwarding loop detected", result.Result.Error!.Message, StringComparison.Ordinal);
-        Assert.Single(upstream.ClientQueries);
+        Assert.DoesNotContain(upstream.ClientQueries, q => q.Name == "www.example.org.");
     }
 
     /// <summary>Plays a plugin that is authoritative for its block's zones (kubernetes, file).</summary>
