@@ -102,7 +102,8 @@ public sealed partial class ForwardHandler : ChainedDnsHandler
 
     private async ValueTask<PluginResult> ForwardAsync(DnsRequestContext context)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(UpstreamWire.MaxMessageSize);
+        // Our query is the client's header, question (possibly rewritten: up to a full name longer) and OPT record.
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(UpstreamWire.MaxMessageSize, context.RequestSize + WireName.MaxLength + 32));
         try
         {
             var length = UpstreamWire.WriteQuery(context, UpstreamWire.NewId(), buffer);

@@ -377,7 +377,8 @@ public sealed partial class Upstream : IAsyncDisposable
 
     private async ValueTask<DnsMessage> ExchangeOnStreamAsync(StreamConnection connection, byte[] query, int length, TimeSpan readTimeout, bool cached, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(UpstreamWire.MaxMessageSize + 2);
+        // One buffer for the framed query out and each reply in (a reply is at most 65535 octets, its prefix read first).
+        var buffer = ArrayPool<byte>.Shared.Rent(UpstreamWire.MaxMessageSize);
         using var timeout = new CancellationTokenSource(readTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var stream = connection.Stream;
