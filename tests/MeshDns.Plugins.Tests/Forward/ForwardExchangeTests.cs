@@ -191,6 +191,35 @@ public sealed class ForwardExchangeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ServeAsync_Ipv6Upstream_Answers()
+    {
+        await using var upstream = await FakeUpstreamServer.StartAsync(FakeUpstreamServer.ZoneHandler(Www), address: System.Net.IPAddress.IPv6Loopback);
+        await using var host = await ForwardTestHost.StartAsync($"forward . {upstream.Address}", output);
+
+        var udp = await host.QueryAsync("www.example.org.", DnsRecordType.A);
+        var tcp = await host.QueryAsync("www.example.org.", DnsRecordType.A, DnsTransport.Tcp);
+
+        Assert.StartsWith("[::1]:", upstream.Address, StringComparison.Ordinal);
+        RecordAssert.Response(udp.Response, DnsResponseCode.NoError, [Www]);
+        RecordAssert.Response(tcp.Response, DnsResponseCode.NoError, [Www]);
+    }
+
+    [Fact]
+    public async Task HealthCheck_DomainAndNoRec_SentAsConfigured()
+    {
+        await using var upstream = await FakeUpstreamServer.StartAsync(q => q.Type == DnsRecordType.NS ? FakeReply.For(q, DnsResponseCode.Refused) : FakeReply.Nothing);
+        await using var host = await ForwardTestHost.StartAsync($"forward . {upstream.Address} {{\n health_check 50ms no_rec domain Example.COM\n}}", output);
+
+        await host.QueryAsync("www.example.org.", DnsRecordType.A);
+        await ForwardFaultTests.WaitUntilAsync(() => upstream.Queries.Any(q => q.Type == DnsRecordType.NS));
+
+        var check = upstream.Queries.First(q => q.Type == DnsRecordType.NS);
+        Assert.Equal("example.com.", check.Name);
+        Assert.False(check.Message.RecursionDesired);
+        Assert.False(host.Engine.Upstreams[0].IsDown, "a REFUSED answer to the health check still means the upstream is alive");
+    }
+
+    [Fact]
     public async Task ServeAsync_Except_PassesToNextPlugin()
     {
         await using var upstream = await FakeUpstreamServer.StartZoneAsync(Www);
