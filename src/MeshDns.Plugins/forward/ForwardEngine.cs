@@ -16,6 +16,7 @@ public sealed class ForwardEngine : IAsyncDisposable
     private readonly ServerInstance? _instance;
     private readonly UpstreamSelector _selector;
     private readonly List<IDisposable> _owned = [];
+    private readonly MetricsRegistry _registry;
     private int _concurrent;
     private volatile bool _loopDetected;
 
@@ -27,6 +28,7 @@ public sealed class ForwardEngine : IAsyncDisposable
         Time = time ?? TimeProvider.System;
         _logger = logger;
         _instance = instance;
+        _registry = metrics;
         Metrics = new ForwardMetrics(metrics);
         if (resolver is null && options.Upstreams.Any(u => u.IsHostName))
         {
@@ -65,6 +67,34 @@ public sealed class ForwardEngine : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // MeshDns extensions, computed at scrape time; registered here so a configuration that never starts leaves none.
+        _owned.Add(_registry.RegisterCollector(
+            "meshdns_forward_upstream_rtt_seconds",
+            "Smoothed round-trip time of exchanges with each upstream, failures counted at their full duration (what policy fastest ranks by).",
+            MetricType.Gauge,
+            ["to"],
+            sink =>
+            {
+                foreach (var upstream in Upstreams)
+                {
+                    if (upstream.SmoothedRtt is { } rtt)
+                    {
+                        sink.Add(rtt.TotalSeconds, upstream.Label);
+                    }
+                }
+            }));
+        _owned.Add(_registry.RegisterCollector(
+            "meshdns_forward_upstream_up",
+            "1 when the upstream is usable, 0 when health checks marked it down.",
+            MetricType.Gauge,
+            ["to"],
+            sink =>
+            {
+                foreach (var upstream in Upstreams)
+                {
+                    sink.Add(upstream.IsDown ? 0 : 1, upstream.Label);
+                }
+            }));
         await Task.WhenAll(Upstreams.Select(u => u.StartAsync(cancellationToken))).ConfigureAwait(false);
     }
 

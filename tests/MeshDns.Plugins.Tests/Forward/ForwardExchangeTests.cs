@@ -188,6 +188,11 @@ public sealed class ForwardExchangeTests(ITestOutputHelper output)
         Assert.Contains("coredns_forward_max_concurrent_rejects_total ", names);
         Assert.Contains("coredns_proxy_conn_cache_hits_total proxy_name,to,proto", names);
         Assert.Contains("coredns_proxy_conn_cache_misses_total proxy_name,to,proto", names);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        host.Metrics.WriteTo(buffer);
+        var exposition = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        Assert.Contains($"meshdns_forward_upstream_up{{to=\"{upstream.Address}\"}} 1", exposition, StringComparison.Ordinal);
+        Assert.Contains($"meshdns_forward_upstream_rtt_seconds{{to=\"{upstream.Address}\"}} ", exposition, StringComparison.Ordinal);
     }
 
     [Fact]
