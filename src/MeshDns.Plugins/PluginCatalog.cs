@@ -20,6 +20,8 @@ public static class PluginCatalog
         new Bind.BindSetup(),
         new Hosts.HostsSetup(),
         new LoadBalance.LoadBalanceSetup(),
+        new Forward.ForwardSetup(),
+        new Loop.LoopSetup(),
     ];
 
     public static PluginRegistry CreateRegistry() => new(All());

@@ -46,12 +46,12 @@ public sealed class CoreDnsMetricCatalogTests
         var registry = new MetricsRegistry();
         registry.Gauge("coredns_panics_total", "Help.");
         registry.Counter("coredns_dns_responses_total", "Help.", "server", "zone", "rcode");
-        registry.Counter("coredns_forward_requests_total", "Deprecated in CoreDNS 1.11.", "to");
+        registry.Counter("coredns_forward_request_count_total", "Never a CoreDNS metric.", "to");
 
         Assert.Equal(
             [
                 "coredns_dns_responses_total: labels [rcode,server,zone], CoreDNS has [plugin,rcode,server,view,zone]",
-                "coredns_forward_requests_total: CoreDNS has no such metric",
+                "coredns_forward_request_count_total: CoreDNS has no such metric",
                 "coredns_panics_total: type gauge, CoreDNS has counter",
             ],
             catalog.FindMismatches(registry));
