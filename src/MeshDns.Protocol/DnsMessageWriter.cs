@@ -291,7 +291,7 @@ public ref struct DnsMessageWriter
                 return true;
             }
 
-            if (!System.Text.Ascii.EqualsIgnoreCase(_buffer.Slice(cursor + 1, label), suffix.Slice(position + 1, label)))
+            if (!WireName.EqualsIgnoreCase(_buffer.Slice(cursor + 1, label), suffix.Slice(position + 1, label)))
             {
                 return false;
             }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MeshDns.Protocol;
@@ -53,10 +52,35 @@ public static class WireName
         }
     }
 
-    /// <summary>Case-insensitive equality (RFC 4343).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool EqualsIgnoreCase(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right) =>
-        left.Length == right.Length && System.Text.Ascii.EqualsIgnoreCase(left, right);
+    /// <summary>Case-insensitive equality (RFC 4343): A-Z match a-z, every other octet only itself.</summary>
+    /// <remarks>
+    /// Not <see cref="System.Text.Ascii.EqualsIgnoreCase(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>: it calls any octet
+    /// above 0x7F unequal even to itself, and labels may hold any octet (RFC 2181 11).
+    /// </remarks>
+    public static bool EqualsIgnoreCase(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        if (left.Length != right.Length)
+        {
+            return false;
+        }
+
+        if (left.SequenceEqual(right))
+        {
+            return true; // the usual case, vectorised
+        }
+
+        for (var i = 0; i < left.Length; i++)
+        {
+            var a = left[i];
+            var b = right[i];
+            if (a != b && ((a | 0x20) != (b | 0x20) || !char.IsAsciiLetter((char)a)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>A case-insensitive hash: equal for names that <see cref="EqualsIgnoreCase"/> calls equal.</summary>
     public static int GetHashCode(ReadOnlySpan<byte> name)
@@ -142,8 +166,15 @@ public static class WireName
     /// <summary>Writes the lower-case form of <paramref name="name"/> into <paramref name="destination"/>.</summary>
     public static int ToLower(ReadOnlySpan<byte> name, Span<byte> destination)
     {
-        System.Text.Ascii.ToLower(name, destination, out var written);
-        return written;
+        // By hand: System.Text.Ascii.ToLower stops at the first octet above 0x7F.
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, name.Length, nameof(destination));
+        for (var i = 0; i < name.Length; i++)
+        {
+            var b = name[i];
+            destination[i] = b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
+        }
+
+        return name.Length;
     }
 
     /// <summary>Encodes presentation text (<c>www.example.org.</c>, escapes <c>\.</c> <c>\\</c> <c>\DDD</c>) as a wire name; relative names are taken as absolute.</summary>
