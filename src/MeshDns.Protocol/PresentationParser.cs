@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -94,10 +95,37 @@ internal static class PresentationParser
         return bytes.Length == length ? new UnknownRecord(name, type, ttl, bytes, @class) : throw Error(text, "generic RDATA length does not match");
     }
 
+    // Zone-file forms only: four decimal octets for A (IPAddress.TryParse also takes inet_aton shorthands such as
+    // "10.1" and reads "010" as octal), and IPv6 text without a scope ID for AAAA.
     private static IPAddress ParseAddress(List<Token> rdata, AddressFamily family, string text) =>
-        rdata.Count == 1 && IPAddress.TryParse(rdata[0].Text, out var address) && address.AddressFamily == family
+        rdata.Count == 1 &&
+        (family == AddressFamily.InterNetwork
+            ? TryParseDottedDecimal(rdata[0].Text, out var address)
+            : !rdata[0].Text.Contains('%', StringComparison.Ordinal) && IPAddress.TryParse(rdata[0].Text, out address) && address.AddressFamily == family)
             ? address
             : throw Error(text, "not a valid address");
+
+    private static bool TryParseDottedDecimal(string value, [NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        var parts = value.Split('.');
+        var octets = new byte[4];
+        if (parts.Length != 4)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < 4; i++)
+        {
+            if (parts[i].Length is 0 or > 3 || !byte.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out octets[i]))
+            {
+                return false;
+            }
+        }
+
+        address = new IPAddress(octets);
+        return true;
+    }
 
     private static string Single(List<Token> rdata, string text) => rdata.Count == 1 ? rdata[0].Text : throw Error(text, "expected one name");
 
