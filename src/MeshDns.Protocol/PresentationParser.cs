@@ -140,6 +140,20 @@ internal static class PresentationParser
 
     private static FormatException Error(string text, string why) => new($"cannot parse record '{text}': {why}");
 
+    // Appends the character at `index` (a surrogate pair counts as one) as UTF-8; returns how many chars it used.
+    private static int AppendUtf8(string text, int index, List<byte> bytes)
+    {
+        if (text[index] <= 0x7F)
+        {
+            bytes.Add((byte)text[index]);
+            return 1;
+        }
+
+        var length = char.IsHighSurrogate(text[index]) && index + 1 < text.Length && char.IsLowSurrogate(text[index + 1]) ? 2 : 1;
+        bytes.AddRange(Encoding.UTF8.GetBytes(text, index, length));
+        return length;
+    }
+
     private readonly record struct Token(string Text, bool Quoted, byte[] Bytes);
 
     // Splits on white space; "quoted strings" keep spaces and undo \" \\ \DDD escapes (TXT needs the raw bytes).
@@ -174,21 +188,22 @@ internal static class PresentationParser
                 {
                     if (i + 3 < text.Length && char.IsAsciiDigit(text[i + 1]) && char.IsAsciiDigit(text[i + 2]) && char.IsAsciiDigit(text[i + 3]))
                     {
-                        bytes.Add((byte)int.Parse(text.AsSpan(i + 1, 3), CultureInfo.InvariantCulture));
+                        var value = int.Parse(text.AsSpan(i + 1, 3), CultureInfo.InvariantCulture);
+                        bytes.Add(value <= byte.MaxValue ? (byte)value : throw Error(text, $"\\{text.AsSpan(i + 1, 3)} is above 255"));
                         raw.Append(text, i, 4);
                         i += 4;
                         continue;
                     }
 
-                    bytes.Add((byte)text[i + 1]);
-                    raw.Append(text, i, 2);
-                    i += 2;
+                    var escaped = AppendUtf8(text, i + 1, bytes);
+                    raw.Append(text, i, 1 + escaped);
+                    i += 1 + escaped;
                     continue;
                 }
 
-                bytes.Add((byte)text[i]);
-                raw.Append(text[i]);
-                i++;
+                var consumed = AppendUtf8(text, i, bytes);
+                raw.Append(text, i, consumed);
+                i += consumed;
             }
 
             if (quoted)
