@@ -303,6 +303,8 @@ internal static class GoldenVectors
             RawCapture: "100d80050001000000000001076578616d706c6503636f6d000001000100002904d0000000000006000f00020014"),
 
         // ---------------------------------------------------------------- written by MeshDns, checked by hand
+        // Also served once from a loopback UDP socket to kdig 3.2.6, which decoded them as meant: "EDE: 22 (No Reachable
+        // Authority): 'timeout'" with flags "do"; every owner of the case-echo vector as "...ExAmple.ORG."; "status: BADCOOKIE".
 
         new("writer_header_all_flags", Writer, Hex.Bytes(
                 "ffff",                          // ID

@@ -140,7 +140,7 @@ public sealed class NameReaderTests
     [Fact]
     public void TryReadName_255OctetsThroughPointer_Succeeds()
     {
-        // 12: a 193-octet name; 205: a 62-octet label (63 on the wire) + pointer: 63 + 193 = 256 - 1 ... = 255
+        // 12: a 193-octet name; at 205 a 61-octet label (62 on the wire) and a pointer to it: 62 + 193 = 255
         var message = Hex.Bytes(Header, LabelsOf(63, 63, 63), "00", LabelsOf(61), "c00c");
         AssertReads(message, at: 12 + 193, expectedLength: 255);
     }
@@ -148,6 +148,7 @@ public sealed class NameReaderTests
     [Fact]
     public void TryReadName_256OctetsThroughPointer_Fails()
     {
+        // As above with a 62-octet label: 63 + 193 = 256
         var message = Hex.Bytes(Header, LabelsOf(63, 63, 63), "00", LabelsOf(62), "c00c");
         AssertFails(message, at: 12 + 193, DnsParseError.NameTooLong);
     }

@@ -17,7 +17,7 @@ public sealed class RecordReaderTests
         { "A, 3 octets", "0001 0003", "c00002" },
         { "A, 5 octets", "0001 0005", "c000020100" },
         { "A, empty", "0001 0000", "" },
-        { "AAAA, 15 octets", "001c 000f", "20010db800000000000000000000000" + "0" },
+        { "AAAA, 15 octets", "001c 000f", "20010db8 00000000 00000000 000000" },
         { "AAAA, 17 octets", "001c 0011", "20010db8000000000000000000000001 00" },
         { "CNAME, RDLENGTH one longer than the name", "0005 0005", "01'a' c010 00" },
         { "CNAME, RDLENGTH one shorter than the name", "0005 0003", "02'ab' 00" },
@@ -27,7 +27,7 @@ public sealed class RecordReaderTests
         { "SRV, RDLENGTH one longer", "0021 0009", "0001 0002 0003 c010 00" },
         { "SRV, RDLENGTH one shorter", "0021 0007", "0001 0002 0003 c010" },
         { "SOA, RDLENGTH one longer", "0006 0019", "c010 c010 00000001 00000002 00000003 00000004 00000005 00" },
-        { "SOA, RDLENGTH one shorter", "0006 0017", "c010 c010 00000001 00000002 00000003 00000004 000000" + "05" },
+        { "SOA, RDLENGTH one shorter", "0006 0017", "c010 c010 00000001 00000002 00000003 00000004 00000005" },
         { "TXT, string longer than RDATA", "0010 0003", "05'ab' 'cde'" },
     };
 
@@ -67,8 +67,8 @@ public sealed class RecordReaderTests
 
         var parsed = MessageAssert.Parses(message);
 
-        Assert.Equal(typeAndLength[..4], ((ushort)Assert.Single(parsed.Answers).Type).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
-        Assert.NotNull(description);
+        var type = ushort.Parse(typeAndLength[..4], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True((ushort)Assert.Single(parsed.Answers).Type == type, description);
     }
 
     [Fact]
