@@ -231,7 +231,7 @@ public sealed class DnsMessage
         var writer = new DnsMessageWriter(destination, compression);
         var limit = Math.Min(destination.Length, maxSize);
         var optSize = Edns?.WireSize ?? 0;
-        writer.Limit = limit - optSize;
+        writer.Limit = Math.Max(0, limit - optSize); // below zero nothing fits: the header write fails and we return -1
         var header = new DnsHeader
         {
             Id = Id,

@@ -245,7 +245,7 @@ public ref struct DnsMessageReader
         return true;
     }
 
-    private bool Fail(DnsParseError error)
+    internal bool Fail(DnsParseError error)
     {
         Error = error;
         return false;

@@ -79,13 +79,32 @@ public static class DnsTypeNames
             return true;
         }
 
-        if (Enum.TryParse(text, ignoreCase: true, out type) && !char.IsAsciiDigit(text[0]) && Enum.IsDefined(type))
+        // Letters and digits only: Enum.TryParse would also take "A,NS" (OR-ed to MD), " A" and numbers.
+        if (IsMnemonic(text) && Enum.TryParse(text, ignoreCase: true, out type) && Enum.IsDefined(type))
         {
             return true;
         }
 
         type = default;
         return false;
+    }
+
+    private static bool IsMnemonic(ReadOnlySpan<char> text)
+    {
+        if (text.IsEmpty || !char.IsAsciiLetter(text[0]))
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public static string ClassToString(DnsClass @class) => @class switch

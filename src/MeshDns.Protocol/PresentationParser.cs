@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -94,10 +95,37 @@ internal static class PresentationParser
         return bytes.Length == length ? new UnknownRecord(name, type, ttl, bytes, @class) : throw Error(text, "generic RDATA length does not match");
     }
 
+    // Zone-file forms only: four decimal octets for A (IPAddress.TryParse also takes inet_aton shorthands such as
+    // "10.1" and reads "010" as octal), and IPv6 text without a scope ID for AAAA.
     private static IPAddress ParseAddress(List<Token> rdata, AddressFamily family, string text) =>
-        rdata.Count == 1 && IPAddress.TryParse(rdata[0].Text, out var address) && address.AddressFamily == family
+        rdata.Count == 1 &&
+        (family == AddressFamily.InterNetwork
+            ? TryParseDottedDecimal(rdata[0].Text, out var address)
+            : !rdata[0].Text.Contains('%', StringComparison.Ordinal) && IPAddress.TryParse(rdata[0].Text, out address) && address.AddressFamily == family)
             ? address
             : throw Error(text, "not a valid address");
+
+    private static bool TryParseDottedDecimal(string value, [NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        var parts = value.Split('.');
+        var octets = new byte[4];
+        if (parts.Length != 4)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < 4; i++)
+        {
+            if (parts[i].Length is 0 or > 3 || !byte.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out octets[i]))
+            {
+                return false;
+            }
+        }
+
+        address = new IPAddress(octets);
+        return true;
+    }
 
     private static string Single(List<Token> rdata, string text) => rdata.Count == 1 ? rdata[0].Text : throw Error(text, "expected one name");
 
@@ -111,6 +139,20 @@ internal static class PresentationParser
         uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : throw Error(text, $"'{value}' is not a 32-bit number");
 
     private static FormatException Error(string text, string why) => new($"cannot parse record '{text}': {why}");
+
+    // Appends the character at `index` (a surrogate pair counts as one) as UTF-8; returns how many chars it used.
+    private static int AppendUtf8(string text, int index, List<byte> bytes)
+    {
+        if (text[index] <= 0x7F)
+        {
+            bytes.Add((byte)text[index]);
+            return 1;
+        }
+
+        var length = char.IsHighSurrogate(text[index]) && index + 1 < text.Length && char.IsLowSurrogate(text[index + 1]) ? 2 : 1;
+        bytes.AddRange(Encoding.UTF8.GetBytes(text, index, length));
+        return length;
+    }
 
     private readonly record struct Token(string Text, bool Quoted, byte[] Bytes);
 
@@ -146,21 +188,22 @@ internal static class PresentationParser
                 {
                     if (i + 3 < text.Length && char.IsAsciiDigit(text[i + 1]) && char.IsAsciiDigit(text[i + 2]) && char.IsAsciiDigit(text[i + 3]))
                     {
-                        bytes.Add((byte)int.Parse(text.AsSpan(i + 1, 3), CultureInfo.InvariantCulture));
+                        var value = int.Parse(text.AsSpan(i + 1, 3), CultureInfo.InvariantCulture);
+                        bytes.Add(value <= byte.MaxValue ? (byte)value : throw Error(text, $"\\{text.AsSpan(i + 1, 3)} is above 255"));
                         raw.Append(text, i, 4);
                         i += 4;
                         continue;
                     }
 
-                    bytes.Add((byte)text[i + 1]);
-                    raw.Append(text, i, 2);
-                    i += 2;
+                    var escaped = AppendUtf8(text, i + 1, bytes);
+                    raw.Append(text, i, 1 + escaped);
+                    i += 1 + escaped;
                     continue;
                 }
 
-                bytes.Add((byte)text[i]);
-                raw.Append(text[i]);
-                i++;
+                var consumed = AppendUtf8(text, i, bytes);
+                raw.Append(text, i, consumed);
+                i += consumed;
             }
 
             if (quoted)

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MeshDns.Protocol;
@@ -53,10 +52,11 @@ public static class WireName
         }
     }
 
-    /// <summary>
-    /// Case-insensitive equality (RFC 4343): only A-Z and a-z fold; every other octet, including those above 0x7F,
-    /// must match exactly. (System.Text.Ascii's helpers reject non-ASCII input, which labels may hold.)
-    /// </summary>
+    /// <summary>Case-insensitive equality (RFC 4343): A-Z match a-z, every other octet only itself.</summary>
+    /// <remarks>
+    /// Not <see cref="System.Text.Ascii.EqualsIgnoreCase(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>: it calls any octet
+    /// above 0x7F unequal even to itself, and labels may hold any octet (RFC 2181 11).
+    /// </remarks>
     public static bool EqualsIgnoreCase(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
     {
         if (left.Length != right.Length)
@@ -64,11 +64,16 @@ public static class WireName
             return false;
         }
 
+        if (left.SequenceEqual(right))
+        {
+            return true; // the usual case, vectorised
+        }
+
         for (var i = 0; i < left.Length; i++)
         {
             var a = left[i];
             var b = right[i];
-            if (a != b && (FoldCase(a) != FoldCase(b) || !IsAsciiLetter(a)))
+            if (a != b && ((a | 0x20) != (b | 0x20) || !char.IsAsciiLetter((char)a)))
             {
                 return false;
             }
@@ -76,12 +81,6 @@ public static class WireName
 
         return true;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsAsciiLetter(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a';
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte FoldCase(byte b) => (uint)(b - 'A') <= 'Z' - 'A' ? (byte)(b | 0x20) : b;
 
     /// <summary>A case-insensitive hash: equal for names that <see cref="EqualsIgnoreCase"/> calls equal.</summary>
     public static int GetHashCode(ReadOnlySpan<byte> name)
@@ -167,10 +166,12 @@ public static class WireName
     /// <summary>Writes the lower-case form of <paramref name="name"/> into <paramref name="destination"/>.</summary>
     public static int ToLower(ReadOnlySpan<byte> name, Span<byte> destination)
     {
-        var target = destination[..name.Length];
+        // By hand: System.Text.Ascii.ToLower stops at the first octet above 0x7F.
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, name.Length, nameof(destination));
         for (var i = 0; i < name.Length; i++)
         {
-            target[i] = FoldCase(name[i]);
+            var b = name[i];
+            destination[i] = b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b | 0x20) : b;
         }
 
         return name.Length;

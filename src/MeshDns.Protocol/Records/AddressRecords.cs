@@ -67,8 +67,8 @@ public sealed class AaaaRecord : ResourceRecord
             throw new ArgumentException($"AAAA records hold IPv6 addresses, not {address}", nameof(address));
         }
 
-        Address = address;
         _address = address.GetAddressBytes();
+        Address = address.ScopeId == 0 ? address : new IPAddress(_address); // the wire has no scope ID
     }
 
     internal AaaaRecord(DnsName name, uint ttl, ReadOnlySpan<byte> address, DnsClass @class)

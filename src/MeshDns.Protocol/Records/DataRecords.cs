@@ -18,6 +18,12 @@ public sealed class TxtRecord : ResourceRecord
     {
         ArgumentNullException.ThrowIfNull(strings);
         _strings = strings.Select(s => s.Length <= 255 ? (byte[])s.Clone() : throw new ArgumentException("a TXT character-string holds at most 255 octets")).ToArray();
+        if (_strings.Length == 0)
+        {
+            // RFC 1035 needs at least one string; no strings (RDLENGTH 0 on the wire) is the conventional empty TXT,
+            // one empty string, so that it writes, reads back and prints the same way.
+            _strings = [[]];
+        }
     }
 
     public TxtRecord(DnsName name, uint ttl, params string[] strings)
@@ -32,12 +38,6 @@ public sealed class TxtRecord : ResourceRecord
 
     public override bool TryWriteRData(ref DnsMessageWriter writer)
     {
-        if (_strings.Length == 0)
-        {
-            // RFC 1035 needs at least one string; an empty one is the conventional empty TXT.
-            return writer.TryWriteUInt8(0);
-        }
-
         foreach (var s in _strings)
         {
             if (!writer.TryWriteCharacterString(s))

@@ -67,6 +67,28 @@ public abstract class ResourceRecord : IEquatable<ResourceRecord>
     {
         record = null;
         var end = header.RDataOffset + header.RDataLength;
+        if (end > reader.Message.Length || reader.Position > end)
+        {
+            return reader.Fail(DnsParseError.Truncated);
+        }
+
+        // Fields are read from a view that ends with RDATA, so a short RDATA cannot run on into the next record;
+        // names inside it may still point back into the message before it. Running out of RDATA is malformed
+        // RDATA, not a short message: RDLENGTH itself was already checked against the message.
+        var rdata = new DnsMessageReader(reader.Message[..end]) { Position = reader.Position };
+        if (!TryReadRDataFields(ref rdata, owner, header, end, out record))
+        {
+            record = null;
+            return reader.Fail(rdata.Error is DnsParseError.None or DnsParseError.Truncated ? DnsParseError.BadRData : rdata.Error);
+        }
+
+        reader.Position = end;
+        return true;
+    }
+
+    private static bool TryReadRDataFields(ref DnsMessageReader reader, DnsName owner, in DnsRecordHeader header, int end, out ResourceRecord? record)
+    {
+        record = null;
         Span<byte> name = stackalloc byte[WireName.MaxLength];
         Span<byte> second = stackalloc byte[WireName.MaxLength];
         switch (header.Type)
