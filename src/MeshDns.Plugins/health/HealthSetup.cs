@@ -15,21 +15,9 @@ public sealed class HealthSetup : IPluginSetup
     {
         ArgumentNullException.ThrowIfNull(context);
         var directive = context.Directive;
-        if (directive.Args.Count > 1)
+        if (!HttpAddress.TryReadOptionalAddress(context, DefaultAddress, out var address))
         {
-            context.Error(directive.Args[1], directive.ArgErr());
             return;
-        }
-
-        var address = DefaultAddress;
-        if (directive.Args.Count == 1)
-        {
-            address = directive.Args[0].Text;
-            if (!HttpAddress.TryValidate(address, out var error))
-            {
-                context.Error(directive.Args[0], error);
-                return;
-            }
         }
 
         var lameDuck = TimeSpan.Zero;
@@ -72,6 +60,33 @@ public sealed class HealthSetup : IPluginSetup
 /// <summary>Checks the <c>HOST:PORT</c> forms the HTTP plugins accept, with messages like Go's <c>net.SplitHostPort</c>.</summary>
 internal static class HttpAddress
 {
+    /// <summary>
+    /// Reads the optional <c>[ADDRESS]</c> argument of health, ready and prometheus: the default when absent, an error
+    /// (reported at the offending token) for a second argument or a malformed address.
+    /// </summary>
+    public static bool TryReadOptionalAddress(PluginSetupContext context, string defaultAddress, out string address)
+    {
+        var directive = context.Directive;
+        address = defaultAddress;
+        if (directive.Args.Count > 1)
+        {
+            context.Error(directive.Args[1], directive.ArgErr());
+            return false;
+        }
+
+        if (directive.Args.Count == 1)
+        {
+            address = directive.Args[0].Text;
+            if (!TryValidate(address, out var error))
+            {
+                context.Error(directive.Args[0], error);
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public static bool TryValidate(string address, out string error)
     {
         if (!address.Contains(':', StringComparison.Ordinal))

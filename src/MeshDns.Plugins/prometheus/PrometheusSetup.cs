@@ -25,15 +25,9 @@ public sealed class PrometheusSetup : IPluginSetup
             return;
         }
 
-        var address = DefaultAddress;
-        if (directive.Args.Count == 1)
+        if (!HttpAddress.TryReadOptionalAddress(context, DefaultAddress, out var address))
         {
-            address = directive.Args[0].Text;
-            if (!HttpAddress.TryValidate(address, out var error))
-            {
-                context.Error(directive.Args[0], error);
-                return;
-            }
+            return;
         }
 
         // Blocks naming the same address share one /metrics endpoint; every block gets the recording handler.

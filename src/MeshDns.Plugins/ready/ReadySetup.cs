@@ -26,21 +26,9 @@ public sealed class ReadySetup : IPluginSetup
         }
 
         var directive = context.Directive;
-        if (directive.Args.Count > 1)
+        if (!HttpAddress.TryReadOptionalAddress(context, DefaultAddress, out var address))
         {
-            context.Error(directive.Args[1], directive.ArgErr());
             return;
-        }
-
-        var address = DefaultAddress;
-        if (directive.Args.Count == 1)
-        {
-            address = directive.Args[0].Text;
-            if (!HttpAddress.TryValidate(address, out var error))
-            {
-                context.Error(directive.Args[0], error);
-                return;
-            }
         }
 
         var monitor = ReadinessMonitor.UntilReady;
