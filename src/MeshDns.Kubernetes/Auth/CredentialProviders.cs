@@ -73,7 +73,8 @@ internal sealed class TokenFileCredentialProvider(string path, TimeProvider time
     private string? _header;
     private DateTime _lastWrite;
     private long _lastLength = -1;
-    private long _lastCheck = long.MinValue;
+    private long _lastCheck;
+    private bool _stale = true;
 
     public X509Certificate2? ClientCertificate => null;
 
@@ -82,12 +83,13 @@ internal sealed class TokenFileCredentialProvider(string path, TimeProvider time
         lock (_lock)
         {
             var now = time.GetTimestamp();
-            if (_header is not null && time.GetElapsedTime(_lastCheck, now) < CheckInterval)
+            if (_header is not null && !_stale && time.GetElapsedTime(_lastCheck, now) < CheckInterval)
             {
                 return ValueTask.FromResult<string?>(_header);
             }
 
             _lastCheck = now;
+            _stale = false;
             try
             {
                 var info = new FileInfo(path);
@@ -121,7 +123,7 @@ internal sealed class TokenFileCredentialProvider(string path, TimeProvider time
     {
         lock (_lock)
         {
-            _lastCheck = long.MinValue;
+            _stale = true;
             _lastLength = -1;
             return true;
         }

@@ -82,120 +82,131 @@ internal sealed class Informer
         var quietWatches = 0;
         var path = _type.Path(_namespace);
         Update(s => s with { State = SyncState.Syncing });
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            try
-            {
-                if (listReason is not null)
-                {
-                    _metrics.Relisted(_cluster, _type.RbacName, listReason);
-                    Update(s => s with { Relists = s.Relists + 1 });
-                    resourceVersion = await ListAsync(path, cancellationToken);
-                    listReason = null;
-                    quietWatches = 0;
-                    _backoff.Reset();
-                }
-
-                var outcome = await WatchAsync(path, resourceVersion!, cancellationToken);
-                resourceVersion = outcome.ResourceVersion;
-                Update(s => s with { ResourceVersion = resourceVersion });
-                if (outcome.End == WatchEnd.Expired)
-                {
-                    Log.WatchExpired(_logger, _cluster, _type.RbacName, resourceVersion);
-                    listReason = "expired";
-                    continue;
-                }
-
-                _metrics.WatchRestarted(_cluster, _type.RbacName, outcome.End.ToString().ToLowerInvariant());
-                Update(s => s with { WatchRestarts = s.WatchRestarts + 1 });
-                quietWatches = outcome.SawLines ? 0 : quietWatches + 1;
-                if (_options.QuietWatchesBeforeRelist > 0 && quietWatches >= _options.QuietWatchesBeforeRelist)
-                {
-                    Log.QuietRelist(_logger, _cluster, _type.RbacName, quietWatches);
-                    listReason = "quiet";
-                    continue;
-                }
-
-                switch (outcome.End)
-                {
-                    case WatchEnd.Timeout:
-                        Log.WatchEnded(_logger, _cluster, _type.RbacName, "timeout", resourceVersion);
-                        break;
-                    case WatchEnd.Dead:
-                        Log.WatchDead(_logger, _cluster, _type.RbacName, _options.DeadWatchBound);
-                        break;
-                    default:
-                        // Dropped, garbage or an ERROR event: reconnect, but not in a tight loop.
-                        if (outcome.SawLines)
-                        {
-                            _backoff.Reset();
-                        }
-
-                        if (outcome.Error is not null)
-                        {
-                            Update(s => s with { LastError = outcome.Error, LastErrorTime = _time.GetUtcNow() });
-                        }
-
-                        await Task.Delay(_backoff.Next(), _time, cancellationToken);
-                        break;
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex) when (IsTransient(ex))
-            {
-                var delay = _backoff.Next();
-                if (ex is KubernetesApiException api)
-                {
-                    if (api.StatusCode == 404 && _type.Optional)
-                    {
-                        Log.ResourceAbsent(_logger, _cluster, _type.RbacName);
-                        _sink.Replace(_type.Kind, []);
-                        Update(s => s with { State = SyncState.Absent, HasSynced = true, LastError = null, LastEventTime = _time.GetUtcNow() });
-                        listReason = "absent";
-                        await Task.Delay(_options.AbsentRecheckInterval, _time, cancellationToken);
-                        continue;
-                    }
-
-                    if (api.IsExpired)
-                    {
-                        // An expired continue token or resourceVersion: start the list over, at once.
-                        listReason = "expired";
-                        delay = TimeSpan.Zero;
-                    }
-
-                    if (api.StatusCode == 401)
-                    {
-                        _client.Credentials.Invalidate();
-                    }
-
-                    if (api.StatusCode == 403 && _forbiddenLogged.Add(api.Verb))
-                    {
-                        var scope = _namespace is null ? "at the cluster scope" : $"in namespace \"{_namespace}\"";
-                        Log.Forbidden(_logger, _cluster, api.Verb.ToLowerInvariant(), _type.Plural, _type.Group, scope, api.ServerMessage ?? string.Empty);
-                    }
-
-                    if (api.RetryAfter is { } retryAfter && retryAfter > delay)
-                    {
-                        delay = retryAfter;
-                    }
-                }
-
-                if (listReason is null && resourceVersion is null)
-                {
-                    listReason = "error";
-                }
-
-                var message = ex.Message;
-                Log.RequestFailed(_logger, _cluster, listReason is null ? "WATCH" : "LIST", _type.RbacName, delay, message);
-                Update(s => s with { State = SyncState.Retrying, LastError = message, LastErrorTime = _time.GetUtcNow() });
-                await Task.Delay(delay, _time, cancellationToken);
-            }
+            await LoopAsync();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
 
         Update(s => s with { State = SyncState.Stopped });
+
+        async Task LoopAsync()
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    if (listReason is not null)
+                    {
+                        _metrics.Relisted(_cluster, _type.RbacName, listReason);
+                        Update(s => s with { Relists = s.Relists + 1 });
+                        resourceVersion = await ListAsync(path, cancellationToken);
+                        listReason = null;
+                        quietWatches = 0;
+                        _backoff.Reset();
+                    }
+
+                    var outcome = await WatchAsync(path, resourceVersion!, cancellationToken);
+                    resourceVersion = outcome.ResourceVersion;
+                    Update(s => s with { ResourceVersion = resourceVersion });
+                    if (outcome.End == WatchEnd.Expired)
+                    {
+                        Log.WatchExpired(_logger, _cluster, _type.RbacName, resourceVersion);
+                        listReason = "expired";
+                        continue;
+                    }
+
+                    _metrics.WatchRestarted(_cluster, _type.RbacName, outcome.End.ToString().ToLowerInvariant());
+                    Update(s => s with { WatchRestarts = s.WatchRestarts + 1 });
+                    quietWatches = outcome.SawLines ? 0 : quietWatches + 1;
+                    if (_options.QuietWatchesBeforeRelist > 0 && quietWatches >= _options.QuietWatchesBeforeRelist)
+                    {
+                        Log.QuietRelist(_logger, _cluster, _type.RbacName, quietWatches);
+                        listReason = "quiet";
+                        continue;
+                    }
+
+                    switch (outcome.End)
+                    {
+                        case WatchEnd.Timeout:
+                            Log.WatchEnded(_logger, _cluster, _type.RbacName, "timeout", resourceVersion);
+                            break;
+                        case WatchEnd.Dead:
+                            Log.WatchDead(_logger, _cluster, _type.RbacName, _options.DeadWatchBound);
+                            break;
+                        default:
+                            // Dropped, garbage or an ERROR event: reconnect, but not in a tight loop.
+                            if (outcome.SawLines)
+                            {
+                                _backoff.Reset();
+                            }
+
+                            if (outcome.Error is not null)
+                            {
+                                Update(s => s with { LastError = outcome.Error, LastErrorTime = _time.GetUtcNow() });
+                            }
+
+                            await Task.Delay(_backoff.Next(), _time, cancellationToken);
+                            break;
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex) when (IsTransient(ex))
+                {
+                    var delay = _backoff.Next();
+                    if (ex is KubernetesApiException api)
+                    {
+                        if (api.StatusCode == 404 && _type.Optional)
+                        {
+                            Log.ResourceAbsent(_logger, _cluster, _type.RbacName);
+                            _sink.Replace(_type.Kind, []);
+                            Update(s => s with { State = SyncState.Absent, HasSynced = true, LastError = null, LastEventTime = _time.GetUtcNow() });
+                            listReason = "absent";
+                            await Task.Delay(_options.AbsentRecheckInterval, _time, cancellationToken);
+                            continue;
+                        }
+
+                        if (api.IsExpired)
+                        {
+                            // An expired continue token or resourceVersion: start the list over, at once.
+                            listReason = "expired";
+                            delay = TimeSpan.Zero;
+                        }
+
+                        if (api.StatusCode == 401)
+                        {
+                            _client.Credentials.Invalidate();
+                        }
+
+                        if (api.StatusCode == 403 && _forbiddenLogged.Add(api.Verb))
+                        {
+                            var scope = _namespace is null ? "at the cluster scope" : $"in namespace \"{_namespace}\"";
+                            Log.Forbidden(_logger, _cluster, api.Verb.ToLowerInvariant(), _type.Plural, _type.Group, scope, api.ServerMessage ?? string.Empty);
+                        }
+
+                        if (api.RetryAfter is { } retryAfter && retryAfter > delay)
+                        {
+                            delay = retryAfter;
+                        }
+                    }
+
+                    if (listReason is null && resourceVersion is null)
+                    {
+                        listReason = "error";
+                    }
+
+                    var message = ex.Message;
+                    Log.RequestFailed(_logger, _cluster, listReason is null ? "WATCH" : "LIST", _type.RbacName, delay, message);
+                    Update(s => s with { State = SyncState.Retrying, LastError = message, LastErrorTime = _time.GetUtcNow() });
+                    await Task.Delay(delay, _time, cancellationToken);
+                }
+            }
+        }
     }
 
     private static bool IsTransient(Exception ex) =>
