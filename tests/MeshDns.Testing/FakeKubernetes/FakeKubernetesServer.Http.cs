@@ -23,6 +23,8 @@ public sealed partial class FakeKubernetesServer
         }
         """;
 
+    private const string LoggedKey = "fake-k8s-logged";
+
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
@@ -72,6 +74,7 @@ public sealed partial class FakeKubernetesServer
                 return;
             }
 
+            BeforeRequest?.Invoke(verb, definition.Resource, query);
             if (TryTakeFault(verb, definition, out var fault))
             {
                 await WriteFaultAsync(context, fault, definition, isWatch);
@@ -102,7 +105,10 @@ public sealed partial class FakeKubernetesServer
         }
         finally
         {
-            _requests.Enqueue(new FakeRequest(verb, resourceName, path, query, context.Response.StatusCode, user));
+            if (!context.Items.ContainsKey(LoggedKey))
+            {
+                _requests.Enqueue(new FakeRequest(verb, resourceName, path, query, context.Response.StatusCode, user));
+            }
         }
     }
 
@@ -146,6 +152,8 @@ public sealed partial class FakeKubernetesServer
         var definition = _stores.Keys.FirstOrDefault(d => d.Group == group && d.Version == version && d.Plural == plural);
         return definition is null || (ns is not null && !definition.Namespaced) ? null : new RouteMatch(definition, ns);
     }
+
+    private string? CurrentUser(HttpContext context) => Authenticate(context, out _);
 
     private string? Authenticate(HttpContext context, out bool failed)
     {
@@ -434,6 +442,10 @@ public sealed partial class FakeKubernetesServer
         context.Response.ContentType = "application/json";
         await context.Response.StartAsync(context.RequestAborted);
         await context.Response.Body.FlushAsync(context.RequestAborted);
+
+        // Log a watch when it starts, not when it ends: tests look at open watches.
+        context.Items[LoggedKey] = true;
+        _requests.Enqueue(new FakeRequest("watch", route.Definition.Resource, request.Path.Value ?? string.Empty, request.QueryString.Value ?? string.Empty, 200, CurrentUser(context)));
         if (expired is not null)
         {
             // A too-old resourceVersion on a WATCH is HTTP 200 with one ERROR event (watch-services-too-old-rv-410.jsonl).

@@ -88,6 +88,9 @@ public sealed partial class FakeKubernetesServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Called before each authenticated request is served, with (verb, resource, query): lets a test act at an exact moment (e.g. compact between two pages).</summary>
+    public Action<string, string, string>? BeforeRequest { get; set; }
+
     /// <summary>Every request served so far, oldest first.</summary>
     public IReadOnlyList<FakeRequest> Requests => [.. _requests];
 
