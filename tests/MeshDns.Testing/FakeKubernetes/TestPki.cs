@@ -29,12 +29,13 @@ public sealed record TestCertificate(X509Certificate2 Certificate, string Certif
 /// </summary>
 public sealed class TestPki : IDisposable
 {
-    private readonly RSA _caKey;
+    // EC P-256 keys for the CA and servers: generating RSA keys costs a noticeable share of a test run.
+    private readonly ECDsa _caKey;
 
     private TestPki(string name)
     {
-        _caKey = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={name}", _caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        _caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", _caKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
@@ -52,8 +53,8 @@ public sealed class TestPki : IDisposable
     /// <summary>A TLS server certificate (with private key, usable by Kestrel) valid for the given DNS names and IPs.</summary>
     public X509Certificate2 IssueServerCertificate(params string[] names)
     {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={(names.Length > 0 ? names[0] : "localhost")}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={(names.Length > 0 ? names[0] : "localhost")}", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         foreach (var name in names.Length > 0 ? names : ["localhost", "127.0.0.1"])
         {
@@ -69,7 +70,7 @@ public sealed class TestPki : IDisposable
 
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         using var issued = Sign(request);
         using var withKey = issued.CopyWithPrivateKey(key);
@@ -121,7 +122,7 @@ public sealed class TestPki : IDisposable
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7F;
         var now = DateTimeOffset.UtcNow;
-        return request.Create(CaCertificate.SubjectName, X509SignatureGenerator.CreateForRSA(_caKey, RSASignaturePadding.Pkcs1), now.AddDays(-1), now.AddDays(7), serial);
+        return request.Create(CaCertificate.SubjectName, X509SignatureGenerator.CreateForECDsa(_caKey), now.AddDays(-1), now.AddDays(7), serial);
     }
 
     public void Dispose()
