@@ -86,6 +86,10 @@ internal sealed class ClusterStateStore : IInformerSink
 
     public void Replace(ResourceKind kind, IReadOnlyList<IKubernetesObject> items) => _channel.Writer.TryWrite(new Delta(DeltaType.Replace, kind, null, default, items));
 
+    /// <summary>Replaces several kinds in one step, so no snapshot shows some kinds new and others old.</summary>
+    public void ReplaceMany(IReadOnlyDictionary<ResourceKind, IReadOnlyList<IKubernetesObject>> sets) =>
+        _channel.Writer.TryWrite(new Delta(DeltaType.ReplaceMany, default, null, default, null, sets));
+
     public void Upsert(ResourceKind kind, IKubernetesObject item) => _channel.Writer.TryWrite(new Delta(DeltaType.Upsert, kind, item, item.Key, null));
 
     public void Delete(ResourceKind kind, ObjectKey key) => _channel.Writer.TryWrite(new Delta(DeltaType.Delete, kind, null, key, null));
@@ -132,6 +136,14 @@ internal sealed class ClusterStateStore : IInformerSink
         {
             case DeltaType.Replace:
                 ApplyReplace(delta.Kind, delta.Items!);
+                break;
+            case DeltaType.ReplaceMany:
+                // Namespaces first, so namespace filters see the new namespaces when the other kinds arrive.
+                foreach (var (kind, items) in delta.Sets!.OrderBy(p => p.Key == ResourceKind.Namespace ? 0 : 1))
+                {
+                    ApplyReplace(kind, items);
+                }
+
                 break;
             case DeltaType.Upsert:
                 ApplyUpsert(delta.Kind, delta.Item!);
@@ -478,7 +490,14 @@ internal sealed class ClusterStateStore : IInformerSink
             _podsByIP.ToImmutable());
         var changes = _pending.Select(p => new ObjectChange(p.Key.Kind, p.Key.Key, p.Value)).ToImmutableArray();
         _pending.Clear();
-        _snapshot = snapshot;
+        ImmutableArray<Action<ClusterChange>> subscribers;
+        lock (_subscribersLock)
+        {
+            // Swap and capture together: whoever subscribes, then reads Snapshot, either gets this change or sees its snapshot.
+            _snapshot = snapshot;
+            subscribers = _subscribers;
+        }
+
         if (nowSynced && !_hasSynced)
         {
             _hasSynced = true;
@@ -486,7 +505,7 @@ internal sealed class ClusterStateStore : IInformerSink
         }
 
         var change = new ClusterChange(snapshot, previous, changes);
-        foreach (var subscriber in _subscribers)
+        foreach (var subscriber in subscribers)
         {
             try
             {
@@ -512,11 +531,18 @@ internal sealed class ClusterStateStore : IInformerSink
     private enum DeltaType
     {
         Replace,
+        ReplaceMany,
         Upsert,
         Delete,
     }
 
-    private sealed record Delta(DeltaType Type, ResourceKind Kind, IKubernetesObject? Item, ObjectKey Key, IReadOnlyList<IKubernetesObject>? Items);
+    private sealed record Delta(
+        DeltaType Type,
+        ResourceKind Kind,
+        IKubernetesObject? Item,
+        ObjectKey Key,
+        IReadOnlyList<IKubernetesObject>? Items,
+        IReadOnlyDictionary<ResourceKind, IReadOnlyList<IKubernetesObject>>? Sets = null);
 
     private sealed class Subscription(ClusterStateStore store, Action<ClusterChange> handler) : IDisposable
     {

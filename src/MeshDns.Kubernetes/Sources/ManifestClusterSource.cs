@@ -76,13 +76,14 @@ public sealed class ManifestClusterSource : IClusterSource
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the folder, publishes the first snapshot (so <see cref="Snapshot"/> holds it on return) and starts polling.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         lock (_lifecycle)
         {
             if (_running is not null)
             {
-                return Task.CompletedTask;
+                return;
             }
 
             // The first load fails loudly: there is no last good snapshot to keep.
@@ -102,7 +103,7 @@ public sealed class ManifestClusterSource : IClusterSource
                 Task.Run(() => PollAsync(token), CancellationToken.None));
         }
 
-        return Task.CompletedTask;
+        await _store.SyncedTask.WaitAsync(cancellationToken);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -190,10 +191,7 @@ public sealed class ManifestClusterSource : IClusterSource
 
     private void Publish(Dictionary<ResourceKind, List<IKubernetesObject>> loaded, int files)
     {
-        foreach (var kind in Kinds)
-        {
-            _store.Replace(kind, loaded[kind]);
-        }
+        _store.ReplaceMany(loaded.ToDictionary(p => p.Key, p => (IReadOnlyList<IKubernetesObject>)p.Value));
 
         var now = _time.GetUtcNow();
         _statuses = [.. _statuses.Select(s => s with { State = SyncState.Synced, HasSynced = true, LastError = null, LastEventTime = now })];
