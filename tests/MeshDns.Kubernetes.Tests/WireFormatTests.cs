@@ -11,6 +11,7 @@ namespace MeshDns.Kubernetes.Tests;
 public sealed class WireFormatTests
 {
     private static readonly KubernetesJsonContext Json = KubernetesJsonContext.Default;
+    private static readonly StringPool Pool = new();
 
     [Fact]
     public void ListServices_Recording_TrimsEveryShape()
@@ -18,7 +19,7 @@ public sealed class WireFormatTests
         var list = JsonSerializer.Deserialize(Recordings.ReadBytes("list-services-all-namespaces.json"), Json.ListDtoServiceDto)!;
         Assert.Equal("226", list.Metadata!.ResourceVersion);
         Assert.Null(list.Metadata.Continue);
-        var services = list.Items!.Select(s => ObjectTrimmer.Trim(s, ObjectTrimOptions.Default)!).ToDictionary(s => s.Name);
+        var services = list.Items!.Select(s => ObjectTrimmer.Trim(s, ObjectTrimOptions.Default, Pool)!).ToDictionary(s => s.Name);
 
         var web = services["web"];
         Assert.Equal(ServiceType.ClusterIP, web.Type);
@@ -46,7 +47,7 @@ public sealed class WireFormatTests
     public void ListEndpointSlices_Recording_ConditionsFollowApiDefaults()
     {
         var list = JsonSerializer.Deserialize(Recordings.ReadBytes("list-endpointslices-all-namespaces.json"), Json.ListDtoEndpointSliceDto)!;
-        var slices = list.Items!.Select(s => ObjectTrimmer.Trim(s)!).ToDictionary(s => s.Name);
+        var slices = list.Items!.Select(s => ObjectTrimmer.Trim(s, Pool)!).ToDictionary(s => s.Name);
 
         var web4 = slices["web-ipv4"];
         Assert.Equal("web", web4.ServiceName);
@@ -77,16 +78,16 @@ public sealed class WireFormatTests
         var slice = JsonSerializer.Deserialize(
             """{"metadata":{"name":"s","namespace":"n","labels":{"kubernetes.io/service-name":"svc"}},"addressType":"IPv4","endpoints":[{"addresses":["10.0.0.1"]}],"ports":[{"port":80}]}"""u8,
             Json.EndpointSliceDto)!;
-        var endpoint = ObjectTrimmer.Trim(slice)!.Endpoints.Single();
+        var endpoint = ObjectTrimmer.Trim(slice, Pool)!.Endpoints.Single();
         Assert.True(endpoint.Ready && endpoint.Serving && !endpoint.Terminating);
-        Assert.Equal("TCP", ObjectTrimmer.Trim(slice)!.Ports.Single().Protocol);
+        Assert.Equal("TCP", ObjectTrimmer.Trim(slice, Pool)!.Ports.Single().Protocol);
     }
 
     [Fact]
     public void ListNamespaces_Recording_KeepsAllLabels()
     {
         var list = JsonSerializer.Deserialize(Recordings.ReadBytes("list-namespaces.json"), Json.ListDtoNamespaceDto)!;
-        var namespaces = list.Items!.Select(n => ObjectTrimmer.Trim(n)!).ToDictionary(n => n.Name);
+        var namespaces = list.Items!.Select(n => ObjectTrimmer.Trim(n, Pool)!).ToDictionary(n => n.Name);
         Assert.Equal(5, namespaces.Count);
         Assert.Equal("dns-fixtures", namespaces["dns-test"].Labels["purpose"]);
         Assert.Equal("cluster-a", namespaces["dns-test"].Labels["cluster"]);
@@ -96,7 +97,7 @@ public sealed class WireFormatTests
     public void ListPods_Recording_KeepsIPsOnly()
     {
         var list = JsonSerializer.Deserialize(Recordings.ReadBytes("list-pods-all-namespaces.json"), Json.ListDtoPodDto)!;
-        var pods = list.Items!.Select(p => ObjectTrimmer.Trim(p)!).ToDictionary(p => p.Name);
+        var pods = list.Items!.Select(p => ObjectTrimmer.Trim(p, Pool)!).ToDictionary(p => p.Name);
         Assert.Equal("10.244.1.21", pods["db-0"].IPs.Single().ToString());
         Assert.False(pods["db-0"].IsDeleting);
     }
@@ -117,7 +118,7 @@ public sealed class WireFormatTests
     [Fact]
     public void WatchServices_Recording_DecodesEachEventAndBookmarks()
     {
-        var type = ResourceTypes.Services(ObjectTrimOptions.Default);
+        var type = ResourceTypes.Services(ObjectTrimOptions.Default, Pool);
         var seen = new List<string>();
         foreach (var line in Lines("watch-services-added-modified-deleted-bookmark.jsonl"))
         {
@@ -132,7 +133,7 @@ public sealed class WireFormatTests
     [Fact]
     public void WatchEndpointSlices_Recording_BookmarkHasNoObject()
     {
-        var type = ResourceTypes.EndpointSlices;
+        var type = ResourceTypes.EndpointSlices(Pool);
         var lines = Lines("watch-endpointslices-added-modified-deleted-bookmark.jsonl");
         Assert.True(WatchEventDecoder.TryDecode(lines[1], out _, out var start, out var length, out _));
         var modified = (EndpointSliceInfo)type.Decode(lines[1].AsSpan(start, length)).Object!;
@@ -171,7 +172,7 @@ public sealed class WireFormatTests
         var line = """  { "object" : {"kind":"Namespace","metadata":{"name":"x","resourceVersion":"9"}} , "type" : "MODIFIED" }  """u8.ToArray();
         Assert.True(WatchEventDecoder.TryDecode(line, out var type, out var start, out var length, out _));
         Assert.Equal(WatchEventType.Modified, type);
-        var (item, rv) = ResourceTypes.Namespaces.Decode(line.AsSpan(start, length));
+        var (item, rv) = ResourceTypes.Namespaces(Pool).Decode(line.AsSpan(start, length));
         Assert.Equal(("x", "9"), (((NamespaceInfo)item!).Name, rv));
     }
 
@@ -194,7 +195,7 @@ public sealed class WireFormatTests
         var huge = new string('x', ShortStringMapConverter.MaxValueBytes + 10);
         var json = "{\"metadata\":{\"name\":\"s\",\"namespace\":\"n\",\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"" + huge
             + "\",\"meshdns.io/weight\":\"5\"}},\"spec\":{\"type\":\"ClusterIP\",\"clusterIP\":\"10.0.0.1\"}}";
-        var service = ObjectTrimmer.Trim(JsonSerializer.Deserialize(json, Json.ServiceDto)!, ObjectTrimOptions.Default)!;
+        var service = ObjectTrimmer.Trim(JsonSerializer.Deserialize(json, Json.ServiceDto)!, ObjectTrimOptions.Default, Pool)!;
         Assert.Equal("5", Assert.Single(service.Annotations).Value);
     }
 

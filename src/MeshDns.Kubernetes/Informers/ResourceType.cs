@@ -95,28 +95,28 @@ internal sealed class ResourceType<TDto>(
     }
 }
 
-/// <summary>The resources MeshDns knows.</summary>
+/// <summary>The resources MeshDns knows. Each cluster gets its own instances (they share the cluster's string pool).</summary>
 internal static class ResourceTypes
 {
     private static readonly KubernetesJsonContext Json = KubernetesJsonContext.Default;
 
-    public static ResourceType Namespaces { get; } = new ResourceType<NamespaceDto>(
+    public static ResourceType Namespaces(StringPool pool) => new ResourceType<NamespaceDto>(
         ResourceKind.Namespace, string.Empty, "v1", "namespaces", namespaced: false, optional: false,
-        Json.ListDtoNamespaceDto, Json.NamespaceDto, d => d.Metadata, d => ObjectTrimmer.Trim(d));
+        Json.ListDtoNamespaceDto, Json.NamespaceDto, d => d.Metadata, d => ObjectTrimmer.Trim(d, pool));
 
-    public static ResourceType EndpointSlices { get; } = new ResourceType<EndpointSliceDto>(
-        ResourceKind.EndpointSlice, "discovery.k8s.io", "v1", "endpointslices", namespaced: true, optional: false,
-        Json.ListDtoEndpointSliceDto, Json.EndpointSliceDto, d => d.Metadata, d => ObjectTrimmer.Trim(d));
-
-    public static ResourceType Pods { get; } = new ResourceType<PodDto>(
-        ResourceKind.Pod, string.Empty, "v1", "pods", namespaced: true, optional: false,
-        Json.ListDtoPodDto, Json.PodDto, d => d.Metadata, d => ObjectTrimmer.Trim(d));
-
-    public static ResourceType ServiceExports { get; } = new ResourceType<MetadataOnlyDto>(
-        ResourceKind.ServiceExport, "multicluster.x-k8s.io", "v1alpha1", "serviceexports", namespaced: true, optional: true,
-        Json.ListDtoMetadataOnlyDto, Json.MetadataOnlyDto, d => d.Metadata, d => ObjectTrimmer.Trim(d));
-
-    public static ResourceType Services(ObjectTrimOptions trim) => new ResourceType<ServiceDto>(
+    public static ResourceType Services(ObjectTrimOptions trim, StringPool pool) => new ResourceType<ServiceDto>(
         ResourceKind.Service, string.Empty, "v1", "services", namespaced: true, optional: false,
-        Json.ListDtoServiceDto, Json.ServiceDto, d => d.Metadata, d => ObjectTrimmer.Trim(d, trim));
+        Json.ListDtoServiceDto, Json.ServiceDto, d => d.Metadata, d => ObjectTrimmer.Trim(d, trim, pool));
+
+    public static ResourceType EndpointSlices(StringPool pool) => new ResourceType<EndpointSliceDto>(
+        ResourceKind.EndpointSlice, "discovery.k8s.io", "v1", "endpointslices", namespaced: true, optional: false,
+        Json.ListDtoEndpointSliceDto, Json.EndpointSliceDto, d => d.Metadata, d => ObjectTrimmer.Trim(d, pool));
+
+    public static ResourceType Pods(StringPool pool) => new ResourceType<PodDto>(
+        ResourceKind.Pod, string.Empty, "v1", "pods", namespaced: true, optional: false,
+        Json.ListDtoPodDto, Json.PodDto, d => d.Metadata, d => ObjectTrimmer.Trim(d, pool));
+
+    public static ResourceType ServiceExports(StringPool pool) => new ResourceType<MetadataOnlyDto>(
+        ResourceKind.ServiceExport, "multicluster.x-k8s.io", "v1alpha1", "serviceexports", namespaced: true, optional: true,
+        Json.ListDtoMetadataOnlyDto, Json.MetadataOnlyDto, d => d.Metadata, d => ObjectTrimmer.Trim(d, pool));
 }

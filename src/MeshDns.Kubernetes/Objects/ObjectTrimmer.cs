@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Net;
 using MeshDns.Kubernetes.Wire;
@@ -22,11 +21,7 @@ internal static class ObjectTrimmer
 {
     internal const string ServiceNameLabel = "kubernetes.io/service-name";
 
-    // Shared instances: thousands of services say "TCP" and have no labels.
-    private static readonly FrozenDictionary<string, string> KnownProtocols =
-        new[] { "TCP", "UDP", "SCTP" }.ToFrozenDictionary(p => p, p => p, StringComparer.Ordinal);
-
-    internal static NamespaceInfo? Trim(NamespaceDto dto)
+    internal static NamespaceInfo? Trim(NamespaceDto dto, StringPool pool)
     {
         var meta = dto.Metadata;
         if (meta?.Name is not { Length: > 0 } name)
@@ -34,10 +29,10 @@ internal static class ObjectTrimmer
             return null;
         }
 
-        return new NamespaceInfo(name, ToImmutable(meta.Labels, null), meta.ResourceVersion ?? string.Empty);
+        return new NamespaceInfo(pool.Get(name, name), ToImmutable(meta.Labels, null, pool), meta.ResourceVersion ?? string.Empty);
     }
 
-    internal static ServiceInfo? Trim(ServiceDto dto, ObjectTrimOptions options)
+    internal static ServiceInfo? Trim(ServiceDto dto, ObjectTrimOptions options, StringPool pool)
     {
         var meta = dto.Metadata;
         if (meta?.Name is not { Length: > 0 } name)
@@ -84,10 +79,10 @@ internal static class ObjectTrimmer
             var builder = ImmutableArray.CreateBuilder<ServicePortInfo>(specPorts.Count);
             foreach (var port in specPorts)
             {
-                builder.Add(new ServicePortInfo(Intern(port.Name), Protocol(port.Protocol), port.Port));
+                builder.Add(new ServicePortInfo(pool.Get(port.Name), pool.Get(port.Protocol) ?? "TCP", port.Port));
             }
 
-            ports = builder.MoveToImmutable();
+            ports = pool.Share(builder.MoveToImmutable(), p => $"{p.Name}/{p.Protocol}/{p.Port}");
         }
 
         var external = ImmutableArray<string>.Empty;
@@ -115,7 +110,7 @@ internal static class ObjectTrimmer
         }
 
         return new ServiceInfo(
-            meta.Namespace ?? string.Empty,
+            pool.Get(meta.Namespace) ?? string.Empty,
             name,
             type,
             clusterIPs,
@@ -124,12 +119,12 @@ internal static class ObjectTrimmer
             type == ServiceType.ExternalName ? spec?.ExternalName : null,
             external,
             spec?.PublishNotReadyAddresses ?? false,
-            ToImmutable(meta.Labels, options.ServiceLabelPrefixes),
-            ToImmutable(meta.Annotations, options.ServiceAnnotationPrefixes),
+            ToImmutable(meta.Labels, options.ServiceLabelPrefixes, pool),
+            ToImmutable(meta.Annotations, options.ServiceAnnotationPrefixes, pool),
             meta.ResourceVersion ?? string.Empty);
     }
 
-    internal static EndpointSliceInfo? Trim(EndpointSliceDto dto)
+    internal static EndpointSliceInfo? Trim(EndpointSliceDto dto, StringPool pool)
     {
         var meta = dto.Metadata;
         if (meta?.Name is not { Length: > 0 } name)
@@ -137,7 +132,7 @@ internal static class ObjectTrimmer
             return null;
         }
 
-        var ns = meta.Namespace ?? string.Empty;
+        var ns = pool.Get(meta.Namespace) ?? string.Empty;
         var addressType = dto.AddressType switch
         {
             "IPv6" => EndpointAddressType.IPv6,
@@ -169,14 +164,19 @@ internal static class ObjectTrimmer
 
                 var conditions = endpoint.Conditions;
                 var ready = conditions?.Ready ?? true;
+                // A StatefulSet pod's hostname is its name: keep one string for both.
+                var hostname = endpoint.Hostname;
                 var target = endpoint.TargetRef is { Name: { Length: > 0 } targetName } reference
-                    ? new EndpointTarget(Intern(reference.Kind) ?? "Pod", reference.Namespace ?? ns, targetName)
+                    ? new EndpointTarget(
+                        pool.Get(reference.Kind) ?? "Pod",
+                        reference.Namespace is null || reference.Namespace == ns ? ns : pool.Get(reference.Namespace, reference.Namespace),
+                        string.Equals(targetName, hostname, StringComparison.Ordinal) ? hostname! : targetName)
                     : null;
                 builder.Add(new EndpointInfo(
                     addresses,
-                    endpoint.Hostname,
-                    endpoint.NodeName,
-                    endpoint.Zone,
+                    hostname,
+                    pool.Get(endpoint.NodeName),
+                    pool.Get(endpoint.Zone),
                     target,
                     ready,
                     conditions?.Serving ?? ready,
@@ -195,11 +195,11 @@ internal static class ObjectTrimmer
                 // A port with no number means "all ports" (headless services without ports); DNS has nothing to say about it.
                 if (port.Port is { } number)
                 {
-                    builder.Add(new EndpointPortInfo(Intern(port.Name), Protocol(port.Protocol), number, port.AppProtocol));
+                    builder.Add(new EndpointPortInfo(pool.Get(port.Name), pool.Get(port.Protocol) ?? "TCP", number, pool.Get(port.AppProtocol)));
                 }
             }
 
-            ports = builder.DrainToImmutable();
+            ports = pool.Share(builder.DrainToImmutable(), p => $"{p.Name}/{p.Protocol}/{p.Port}/{p.AppProtocol}");
         }
 
         string? serviceName = null;
@@ -207,7 +207,7 @@ internal static class ObjectTrimmer
         return new EndpointSliceInfo(ns, name, serviceName, addressType, endpoints, ports, meta.ResourceVersion ?? string.Empty);
     }
 
-    internal static PodInfo? Trim(PodDto dto)
+    internal static PodInfo? Trim(PodDto dto, StringPool pool)
     {
         var meta = dto.Metadata;
         if (meta?.Name is not { Length: > 0 } name)
@@ -235,23 +235,18 @@ internal static class ObjectTrimmer
             ips = [single];
         }
 
-        return new PodInfo(meta.Namespace ?? string.Empty, name, ips, meta.DeletionTimestamp is not null, meta.ResourceVersion ?? string.Empty);
+        return new PodInfo(pool.Get(meta.Namespace) ?? string.Empty, name, ips, meta.DeletionTimestamp is not null, meta.ResourceVersion ?? string.Empty);
     }
 
-    internal static ServiceExportInfo? Trim(MetadataOnlyDto dto)
+    internal static ServiceExportInfo? Trim(MetadataOnlyDto dto, StringPool pool)
     {
         var meta = dto.Metadata;
         return meta?.Name is { Length: > 0 } name
-            ? new ServiceExportInfo(meta.Namespace ?? string.Empty, name, meta.ResourceVersion ?? string.Empty)
+            ? new ServiceExportInfo(pool.Get(meta.Namespace) ?? string.Empty, name, meta.ResourceVersion ?? string.Empty)
             : null;
     }
 
-    private static string Protocol(string? protocol) =>
-        protocol is null ? "TCP" : KnownProtocols.TryGetValue(protocol, out var shared) ? shared : protocol;
-
-    private static string? Intern(string? value) => value is null ? null : string.IsInterned(value) ?? value;
-
-    private static ImmutableDictionary<string, string> ToImmutable(Dictionary<string, string>? source, ImmutableArray<string>? keepPrefixes)
+    private static ImmutableDictionary<string, string> ToImmutable(Dictionary<string, string>? source, ImmutableArray<string>? keepPrefixes, StringPool pool)
     {
         if (source is null || source.Count == 0)
         {
@@ -263,7 +258,7 @@ internal static class ObjectTrimmer
         {
             if (keepPrefixes is not { } prefixes || Matches(prefixes, key))
             {
-                builder[key] = value;
+                builder[pool.Get(key, key)] = pool.Get(value, value);
             }
         }
 

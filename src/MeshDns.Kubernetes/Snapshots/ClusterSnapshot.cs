@@ -3,8 +3,11 @@ using System.Net;
 
 namespace MeshDns.Kubernetes;
 
-/// <summary>One address of one endpoint, as found by IP: which service (if the slice names one), slice and endpoint.</summary>
-public sealed record EndpointAddressRef(ObjectKey? Service, EndpointSliceInfo Slice, EndpointInfo Endpoint);
+/// <summary>One address of one endpoint, as found by IP: the slice and the endpoint (and so the service, if the slice names one).</summary>
+public readonly record struct EndpointAddressRef(EndpointSliceInfo Slice, EndpointInfo Endpoint)
+{
+    public ObjectKey? Service => Slice.ServiceKey;
+}
 
 /// <summary>
 /// An immutable view of one cluster: every object that passed the filters, and the indexes DNS looks things up by.

@@ -24,7 +24,11 @@ internal sealed class ClusterStateStore : IInformerSink
     private readonly Channel<Delta> _channel = Channel.CreateUnbounded<Delta>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<ResourceKind> _expected;
     private readonly HashSet<ResourceKind> _replaced = [];
-    private readonly Dictionary<ResourceKind, Dictionary<ObjectKey, IKubernetesObject>> _raw = [];
+    private static readonly ResourceKind[] Kinds = [ResourceKind.Service, ResourceKind.EndpointSlice, ResourceKind.Pod, ResourceKind.ServiceExport];
+
+    // Objects live once: visible ones only in the snapshot builders, the ones the namespace filters hide here.
+    private readonly Dictionary<ResourceKind, Dictionary<ObjectKey, IKubernetesObject>> _hidden = [];
+    private readonly Dictionary<string, NamespaceInfo> _allNamespaces = new(StringComparer.Ordinal);
     private readonly Dictionary<(ResourceKind Kind, ObjectKey Key), ChangeType> _pending = [];
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _subscribersLock = new();
@@ -53,7 +57,7 @@ internal sealed class ClusterStateStore : IInformerSink
         _expected = [.. expectedKinds];
         foreach (var kind in Enum.GetValues<ResourceKind>())
         {
-            _raw[kind] = [];
+            _hidden[kind] = [];
         }
 
         _snapshot = ClusterSnapshot.Empty(cluster);
@@ -112,14 +116,7 @@ internal sealed class ClusterStateStore : IInformerSink
                     }
                 }
 
-                var applied = 0;
-                while (applied < MaxBatch && reader.TryRead(out var delta))
-                {
-                    Apply(delta);
-                    applied++;
-                }
-
-                if (Publish())
+                if (DrainAndPublish())
                 {
                     lastPublish = _time.GetTimestamp();
                 }
@@ -128,6 +125,19 @@ internal sealed class ClusterStateStore : IInformerSink
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>Applies what is queued (up to a batch) and publishes if anything changed. Only the applier (or a benchmark) calls this.</summary>
+    internal bool DrainAndPublish()
+    {
+        var applied = 0;
+        while (applied < MaxBatch && _channel.Reader.TryRead(out var delta))
+        {
+            Apply(delta);
+            applied++;
+        }
+
+        return Publish();
     }
 
     private void Apply(Delta delta)
@@ -156,21 +166,20 @@ internal sealed class ClusterStateStore : IInformerSink
 
     private void ApplyReplace(ResourceKind kind, IReadOnlyList<IKubernetesObject> items)
     {
-        var raw = _raw[kind];
         var incoming = new Dictionary<ObjectKey, IKubernetesObject>(items.Count);
         foreach (var item in items)
         {
             incoming[item.Key] = item;
         }
 
-        foreach (var key in raw.Keys.Where(k => !incoming.ContainsKey(k)).ToList())
+        foreach (var key in CurrentKeys(kind).Where(k => !incoming.ContainsKey(k)).ToList())
         {
             ApplyDelete(kind, key);
         }
 
         foreach (var item in incoming.Values)
         {
-            if (raw.TryGetValue(item.Key, out var existing)
+            if (Current(kind, item.Key) is { } existing
                 && existing.ResourceVersion.Length > 0
                 && string.Equals(existing.ResourceVersion, item.ResourceVersion, StringComparison.Ordinal))
             {
@@ -183,20 +192,58 @@ internal sealed class ClusterStateStore : IInformerSink
         _replaced.Add(kind);
     }
 
+    /// <summary>The object as the store has it, visible or hidden by the namespace filters.</summary>
+    private IKubernetesObject? Current(ResourceKind kind, ObjectKey key)
+    {
+        if (_hidden[kind].TryGetValue(key, out var hidden))
+        {
+            return hidden;
+        }
+
+        return kind switch
+        {
+            ResourceKind.Namespace => _allNamespaces.GetValueOrDefault(key.Name),
+            ResourceKind.Service => _services.GetValueOrDefault(key),
+            ResourceKind.EndpointSlice => _slices.GetValueOrDefault(key),
+            ResourceKind.Pod => _pods.GetValueOrDefault(key),
+            ResourceKind.ServiceExport => _exports.GetValueOrDefault(key),
+            _ => null,
+        };
+    }
+
+    private IEnumerable<ObjectKey> CurrentKeys(ResourceKind kind)
+    {
+        IEnumerable<ObjectKey> visible = kind switch
+        {
+            ResourceKind.Namespace => _allNamespaces.Keys.Select(n => new ObjectKey(string.Empty, n)),
+            ResourceKind.Service => _services.Keys,
+            ResourceKind.EndpointSlice => _slices.Keys,
+            ResourceKind.Pod => _pods.Keys,
+            ResourceKind.ServiceExport => _exports.Keys,
+            _ => [],
+        };
+        return visible.Concat(_hidden[kind].Keys);
+    }
+
     private void ApplyUpsert(ResourceKind kind, IKubernetesObject item)
     {
         if (kind == ResourceKind.Namespace)
         {
             var before = NamespaceVisible(item.Key.Name);
-            _raw[kind][item.Key] = item;
+            _allNamespaces[item.Key.Name] = (NamespaceInfo)item;
             NamespaceChanged(item.Key.Name, before);
             return;
         }
 
-        _raw[kind][item.Key] = item;
         if (NamespaceVisible(item.Key.Namespace))
         {
+            _hidden[kind].Remove(item.Key);
             SetVisible(kind, item);
+        }
+        else
+        {
+            // Kept out of the snapshot, but kept: the namespace may become visible later.
+            _hidden[kind][item.Key] = item;
         }
     }
 
@@ -205,7 +252,7 @@ internal sealed class ClusterStateStore : IInformerSink
         if (kind == ResourceKind.Namespace)
         {
             var before = NamespaceVisible(key.Name);
-            if (_raw[kind].Remove(key))
+            if (_allNamespaces.Remove(key.Name))
             {
                 NamespaceChanged(key.Name, before);
             }
@@ -213,7 +260,7 @@ internal sealed class ClusterStateStore : IInformerSink
             return;
         }
 
-        if (_raw[kind].Remove(key))
+        if (!_hidden[kind].Remove(key))
         {
             RemoveVisible(kind, key);
         }
@@ -228,7 +275,7 @@ internal sealed class ClusterStateStore : IInformerSink
 
         if (_filter.NamespaceLabels is { } selector)
         {
-            return _raw[ResourceKind.Namespace].TryGetValue(new ObjectKey(string.Empty, name), out var ns) && selector.Matches(((NamespaceInfo)ns).Labels);
+            return _allNamespaces.TryGetValue(name, out var ns) && selector.Matches(ns.Labels);
         }
 
         return true;
@@ -238,10 +285,10 @@ internal sealed class ClusterStateStore : IInformerSink
     {
         var after = NamespaceVisible(name);
         var key = new ObjectKey(string.Empty, name);
-        if (after && _raw[ResourceKind.Namespace].TryGetValue(key, out var ns))
+        if (after && _allNamespaces.TryGetValue(name, out var ns))
         {
             Record(ResourceKind.Namespace, key, _namespaces.ContainsKey(name) ? ChangeType.Updated : ChangeType.Added);
-            _namespaces[name] = (NamespaceInfo)ns;
+            _namespaces[name] = ns;
         }
         else if (_namespaces.Remove(name))
         {
@@ -254,27 +301,24 @@ internal sealed class ClusterStateStore : IInformerSink
         }
 
         // The namespace's objects appear or vanish with it (namespace_labels). Rare, so a scan is fine.
-        foreach (var (kind, raw) in _raw)
+        foreach (var kind in Kinds)
         {
-            if (kind == ResourceKind.Namespace)
+            if (after)
             {
-                continue;
-            }
-
-            foreach (var item in raw.Values)
-            {
-                if (item.Key.Namespace != name)
+                var moving = _hidden[kind].Values.Where(o => o.Key.Namespace == name).ToList();
+                foreach (var item in moving)
                 {
-                    continue;
-                }
-
-                if (after)
-                {
+                    _hidden[kind].Remove(item.Key);
                     SetVisible(kind, item);
                 }
-                else
+            }
+            else
+            {
+                var moving = CurrentKeys(kind).Where(k => k.Namespace == name).Select(k => Current(kind, k)!).ToList();
+                foreach (var item in moving)
                 {
                     RemoveVisible(kind, item.Key);
+                    _hidden[kind][item.Key] = item;
                 }
             }
         }
@@ -383,7 +427,7 @@ internal sealed class ClusterStateStore : IInformerSink
         {
             foreach (var address in endpoint.Addresses)
             {
-                AddTo(_endpointsByIP, address, new EndpointAddressRef(slice.ServiceKey, slice, endpoint));
+                AddTo(_endpointsByIP, address, new EndpointAddressRef(slice, endpoint));
             }
         }
     }

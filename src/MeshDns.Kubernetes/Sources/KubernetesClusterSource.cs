@@ -63,23 +63,24 @@ public sealed class KubernetesClusterSource : IClusterSource
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("MeshDns.Kubernetes");
         _client = new KubernetesApiClient(options.Name, options.Connection, options.Limits, metrics, logger, _time);
 
+        var pool = new StringPool();
         var types = new List<(ResourceType Type, string? Selector)>();
         if (options.WatchNamespaces)
         {
-            types.Add((ResourceTypes.Namespaces, options.Filter.NamespaceLabels?.ToString()));
+            types.Add((ResourceTypes.Namespaces(pool), options.Filter.NamespaceLabels?.ToString()));
         }
 
         var labels = options.Filter.Labels?.ToString();
-        types.Add((ResourceTypes.Services(options.Trim), labels));
-        types.Add((ResourceTypes.EndpointSlices, labels));
+        types.Add((ResourceTypes.Services(options.Trim, pool), labels));
+        types.Add((ResourceTypes.EndpointSlices(pool), labels));
         if (options.WatchPods)
         {
-            types.Add((ResourceTypes.Pods, null));
+            types.Add((ResourceTypes.Pods(pool), null));
         }
 
         if (options.WatchServiceExports)
         {
-            types.Add((ResourceTypes.ServiceExports, null));
+            types.Add((ResourceTypes.ServiceExports(pool), null));
         }
 
         _store = new ClusterStateStore(options.Name, options.Filter, types.Select(t => t.Type.Kind), options.CoalesceInterval, _time, logger);

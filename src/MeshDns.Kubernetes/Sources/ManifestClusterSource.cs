@@ -45,6 +45,7 @@ public sealed class ManifestClusterSource : IClusterSource
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ClusterStateStore _store;
+    private readonly StringPool _pool = new();
     private readonly Lock _lifecycle = new();
     private CancellationTokenSource? _running;
     private Task _tasks = Task.CompletedTask;
@@ -325,21 +326,21 @@ public sealed class ManifestClusterSource : IClusterSource
         switch (resourceKind)
         {
             case ResourceKind.Namespace:
-                trimmed = ObjectTrimmer.Trim(root.Deserialize(context.NamespaceDto)!);
+                trimmed = ObjectTrimmer.Trim(root.Deserialize(context.NamespaceDto)!, _pool);
                 break;
             case ResourceKind.Service:
                 var service = root.Deserialize(context.ServiceDto)!;
-                trimmed = MatchesLabels(labels, service.Metadata) ? ObjectTrimmer.Trim(service, _options.Trim) : null;
+                trimmed = MatchesLabels(labels, service.Metadata) ? ObjectTrimmer.Trim(service, _options.Trim, _pool) : null;
                 break;
             case ResourceKind.EndpointSlice:
                 var slice = root.Deserialize(context.EndpointSliceDto)!;
-                trimmed = MatchesLabels(labels, slice.Metadata) ? ObjectTrimmer.Trim(slice) : null;
+                trimmed = MatchesLabels(labels, slice.Metadata) ? ObjectTrimmer.Trim(slice, _pool) : null;
                 break;
             case ResourceKind.Pod:
-                trimmed = ObjectTrimmer.Trim(root.Deserialize(context.PodDto)!);
+                trimmed = ObjectTrimmer.Trim(root.Deserialize(context.PodDto)!, _pool);
                 break;
             default:
-                trimmed = ObjectTrimmer.Trim(root.Deserialize(context.MetadataOnlyDto)!);
+                trimmed = ObjectTrimmer.Trim(root.Deserialize(context.MetadataOnlyDto)!, _pool);
                 break;
         }
 

@@ -63,7 +63,7 @@ public sealed partial class FakeKubernetesServer
             }
 
             var definition = route.Definition;
-            if (user is not null && _forbidden.ContainsKey((user, verb, definition.Plural)))
+            if (user is not null && IsForbidden(user, verb, definition))
             {
                 var scope = route.Namespace is null ? "at the cluster scope" : $"in the namespace \"{route.Namespace}\"";
                 var message = $"{definition.Resource} is forbidden: User \"{user}\" cannot {verb} resource \"{definition.Plural}\" in API group \"{definition.Group}\" {scope}";

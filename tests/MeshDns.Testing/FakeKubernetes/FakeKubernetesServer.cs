@@ -37,6 +37,7 @@ public sealed partial class FakeKubernetesServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _basicUsers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string User, string Verb, string Resource), bool> _forbidden = new();
     private readonly List<Fault> _faults = [];
+    private readonly ConcurrentDictionary<string, HashSet<(string Verb, string Resource)>> _grants = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<FakeRequest> _requests = new();
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
@@ -168,6 +169,16 @@ public sealed partial class FakeKubernetesServer : IAsyncDisposable
     public void Forbid(string user, string verb, string resource) => _forbidden[(user, verb, resource)] = true;
 
     public void Allow(string user, string verb, string resource) => _forbidden.TryRemove((user, verb, resource), out _);
+
+    /// <summary>
+    /// RBAC allow-list for <paramref name="user"/>: only these (verb, resource) pairs are permitted, resource as RBAC
+    /// names it (<c>services</c>, <c>endpointslices.discovery.k8s.io</c>). Everything else is 403.
+    /// </summary>
+    public void AllowOnly(string user, IEnumerable<(string Verb, string Resource)> grants) => _grants[user] = [.. grants];
+
+    private bool IsForbidden(string user, string verb, FakeResourceDefinition definition) =>
+        _forbidden.ContainsKey((user, verb, definition.Plural))
+        || (_grants.TryGetValue(user, out var grants) && !grants.Contains((verb, definition.Resource)));
 
     // ---------------------------------------------------------------- objects
 
