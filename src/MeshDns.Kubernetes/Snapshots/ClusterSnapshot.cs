@@ -12,8 +12,8 @@ public readonly record struct EndpointAddressRef(EndpointSliceInfo Slice, Endpoi
 /// <summary>
 /// An immutable view of one cluster: every object that passed the filters, and the indexes DNS looks things up by.
 /// A source publishes a new snapshot with a single reference swap; readers take <see cref="IClusterSource.Snapshot"/>
-/// once per query and never lock. Built on immutable collections, so one change among 10,000 objects costs a few
-/// allocations, not a copy.
+/// once per query and never lock. Built on <see cref="SnapshotDictionary{TKey, TValue}"/>s, so one change among 10,000
+/// objects copies one shard of each map it touches, not the cluster.
 /// </summary>
 public sealed class ClusterSnapshot
 {
@@ -22,15 +22,15 @@ public sealed class ClusterSnapshot
         long version,
         bool hasSynced,
         DateTimeOffset createdAt,
-        ImmutableDictionary<string, NamespaceInfo> namespaces,
-        ImmutableDictionary<ObjectKey, ServiceInfo> services,
-        ImmutableDictionary<ObjectKey, EndpointSliceInfo> endpointSlices,
-        ImmutableDictionary<ObjectKey, PodInfo> pods,
-        ImmutableDictionary<ObjectKey, ServiceExportInfo> serviceExports,
-        ImmutableDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>> endpointSlicesByService,
-        ImmutableDictionary<IPAddress, ImmutableArray<ServiceInfo>> servicesByClusterIP,
-        ImmutableDictionary<IPAddress, ImmutableArray<EndpointAddressRef>> endpointsByIP,
-        ImmutableDictionary<IPAddress, ImmutableArray<PodInfo>> podsByIP)
+        SnapshotDictionary<string, NamespaceInfo> namespaces,
+        SnapshotDictionary<ObjectKey, ServiceInfo> services,
+        SnapshotDictionary<ObjectKey, EndpointSliceInfo> endpointSlices,
+        SnapshotDictionary<ObjectKey, PodInfo> pods,
+        SnapshotDictionary<ObjectKey, ServiceExportInfo> serviceExports,
+        SnapshotDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>> endpointSlicesByService,
+        SnapshotDictionary<IPAddress, ImmutableArray<ServiceInfo>> servicesByClusterIP,
+        SnapshotDictionary<IPAddress, ImmutableArray<EndpointAddressRef>> endpointsByIP,
+        SnapshotDictionary<IPAddress, ImmutableArray<PodInfo>> podsByIP)
     {
         Cluster = cluster;
         Version = version;
@@ -49,15 +49,15 @@ public sealed class ClusterSnapshot
 
     public static ClusterSnapshot Empty(string cluster) => new(
         cluster, 0, false, DateTimeOffset.MinValue,
-        ImmutableDictionary<string, NamespaceInfo>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableDictionary<ObjectKey, ServiceInfo>.Empty,
-        ImmutableDictionary<ObjectKey, EndpointSliceInfo>.Empty,
-        ImmutableDictionary<ObjectKey, PodInfo>.Empty,
-        ImmutableDictionary<ObjectKey, ServiceExportInfo>.Empty,
-        ImmutableDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>>.Empty,
-        ImmutableDictionary<IPAddress, ImmutableArray<ServiceInfo>>.Empty,
-        ImmutableDictionary<IPAddress, ImmutableArray<EndpointAddressRef>>.Empty,
-        ImmutableDictionary<IPAddress, ImmutableArray<PodInfo>>.Empty);
+        SnapshotDictionary<string, NamespaceInfo>.Create(StringComparer.Ordinal),
+        SnapshotDictionary<ObjectKey, ServiceInfo>.Empty,
+        SnapshotDictionary<ObjectKey, EndpointSliceInfo>.Empty,
+        SnapshotDictionary<ObjectKey, PodInfo>.Empty,
+        SnapshotDictionary<ObjectKey, ServiceExportInfo>.Empty,
+        SnapshotDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>>.Empty,
+        SnapshotDictionary<IPAddress, ImmutableArray<ServiceInfo>>.Empty,
+        SnapshotDictionary<IPAddress, ImmutableArray<EndpointAddressRef>>.Empty,
+        SnapshotDictionary<IPAddress, ImmutableArray<PodInfo>>.Empty);
 
     /// <summary>The cluster's name as configured.</summary>
     public string Cluster { get; }
@@ -71,31 +71,31 @@ public sealed class ClusterSnapshot
     public DateTimeOffset CreatedAt { get; }
 
     /// <summary>Namespaces by name (only those that pass the namespace filters).</summary>
-    public ImmutableDictionary<string, NamespaceInfo> Namespaces { get; }
+    public SnapshotDictionary<string, NamespaceInfo> Namespaces { get; }
 
     /// <summary>Services by (namespace, name).</summary>
-    public ImmutableDictionary<ObjectKey, ServiceInfo> Services { get; }
+    public SnapshotDictionary<ObjectKey, ServiceInfo> Services { get; }
 
     /// <summary>EndpointSlices by their own (namespace, name).</summary>
-    public ImmutableDictionary<ObjectKey, EndpointSliceInfo> EndpointSlices { get; }
+    public SnapshotDictionary<ObjectKey, EndpointSliceInfo> EndpointSlices { get; }
 
     /// <summary>Pods by (namespace, name); empty unless pods are watched.</summary>
-    public ImmutableDictionary<ObjectKey, PodInfo> Pods { get; }
+    public SnapshotDictionary<ObjectKey, PodInfo> Pods { get; }
 
     /// <summary>ServiceExports by (namespace, name); empty unless watched.</summary>
-    public ImmutableDictionary<ObjectKey, ServiceExportInfo> ServiceExports { get; }
+    public SnapshotDictionary<ObjectKey, ServiceExportInfo> ServiceExports { get; }
 
     /// <summary>EndpointSlices by owning service (label <c>kubernetes.io/service-name</c>).</summary>
-    public ImmutableDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>> EndpointSlicesByService { get; }
+    public SnapshotDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>> EndpointSlicesByService { get; }
 
     /// <summary>Cluster IP → services (reverse lookups).</summary>
-    public ImmutableDictionary<IPAddress, ImmutableArray<ServiceInfo>> ServicesByClusterIP { get; }
+    public SnapshotDictionary<IPAddress, ImmutableArray<ServiceInfo>> ServicesByClusterIP { get; }
 
     /// <summary>Endpoint IP → (service, slice, endpoint) (reverse lookups).</summary>
-    public ImmutableDictionary<IPAddress, ImmutableArray<EndpointAddressRef>> EndpointsByIP { get; }
+    public SnapshotDictionary<IPAddress, ImmutableArray<EndpointAddressRef>> EndpointsByIP { get; }
 
     /// <summary>Pod IP → pods.</summary>
-    public ImmutableDictionary<IPAddress, ImmutableArray<PodInfo>> PodsByIP { get; }
+    public SnapshotDictionary<IPAddress, ImmutableArray<PodInfo>> PodsByIP { get; }
 
     public int ObjectCount(ResourceKind kind) => kind switch
     {

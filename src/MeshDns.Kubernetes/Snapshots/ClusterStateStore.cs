@@ -34,15 +34,15 @@ internal sealed class ClusterStateStore : IInformerSink
     private readonly Lock _subscribersLock = new();
     private ImmutableArray<Action<ClusterChange>> _subscribers = [];
 
-    private readonly ImmutableDictionary<string, NamespaceInfo>.Builder _namespaces;
-    private readonly ImmutableDictionary<ObjectKey, ServiceInfo>.Builder _services;
-    private readonly ImmutableDictionary<ObjectKey, EndpointSliceInfo>.Builder _slices;
-    private readonly ImmutableDictionary<ObjectKey, PodInfo>.Builder _pods;
-    private readonly ImmutableDictionary<ObjectKey, ServiceExportInfo>.Builder _exports;
-    private readonly ImmutableDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>>.Builder _slicesByService;
-    private readonly ImmutableDictionary<IPAddress, ImmutableArray<ServiceInfo>>.Builder _servicesByIP;
-    private readonly ImmutableDictionary<IPAddress, ImmutableArray<EndpointAddressRef>>.Builder _endpointsByIP;
-    private readonly ImmutableDictionary<IPAddress, ImmutableArray<PodInfo>>.Builder _podsByIP;
+    private readonly SnapshotDictionary<string, NamespaceInfo>.Builder _namespaces;
+    private readonly SnapshotDictionary<ObjectKey, ServiceInfo>.Builder _services;
+    private readonly SnapshotDictionary<ObjectKey, EndpointSliceInfo>.Builder _slices;
+    private readonly SnapshotDictionary<ObjectKey, PodInfo>.Builder _pods;
+    private readonly SnapshotDictionary<ObjectKey, ServiceExportInfo>.Builder _exports;
+    private readonly SnapshotDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>>.Builder _slicesByService;
+    private readonly SnapshotDictionary<IPAddress, ImmutableArray<ServiceInfo>>.Builder _servicesByIP;
+    private readonly SnapshotDictionary<IPAddress, ImmutableArray<EndpointAddressRef>>.Builder _endpointsByIP;
+    private readonly SnapshotDictionary<IPAddress, ImmutableArray<PodInfo>>.Builder _podsByIP;
 
     private volatile ClusterSnapshot _snapshot;
     private bool _hasSynced;
@@ -458,11 +458,11 @@ internal sealed class ClusterStateStore : IInformerSink
         }
     }
 
-    private static void AddTo<TKey, T>(ImmutableDictionary<TKey, ImmutableArray<T>>.Builder index, TKey key, T value)
+    private static void AddTo<TKey, T>(SnapshotDictionary<TKey, ImmutableArray<T>>.Builder index, TKey key, T value)
         where TKey : notnull =>
         index[key] = index.TryGetValue(key, out var existing) ? existing.Add(value) : [value];
 
-    private static void RemoveFrom<TKey, T>(ImmutableDictionary<TKey, ImmutableArray<T>>.Builder index, TKey key, Predicate<T> match)
+    private static void RemoveFrom<TKey, T>(SnapshotDictionary<TKey, ImmutableArray<T>>.Builder index, TKey key, Predicate<T> match)
         where TKey : notnull
     {
         if (!index.TryGetValue(key, out var existing))
