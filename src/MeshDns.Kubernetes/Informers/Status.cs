@@ -62,11 +62,10 @@ public sealed record ClusterSourceStatus(
 {
     internal static ClusterSourceStatus Aggregate(string cluster, ImmutableArray<InformerStatus> informers, bool hasSynced)
     {
-        var state = informers.IsEmpty ? SyncState.NotStarted
+        var state = informers.IsEmpty || informers.All(i => i.State == SyncState.NotStarted) ? SyncState.NotStarted
+            : informers.All(i => i.State == SyncState.Stopped) ? SyncState.Stopped
             : informers.Any(i => i.State == SyncState.Retrying) ? SyncState.Retrying
             : informers.All(i => i.State is SyncState.Synced or SyncState.Absent) ? SyncState.Synced
-            : informers.All(i => i.State == SyncState.Stopped) ? SyncState.Stopped
-            : informers.Any(i => i.State == SyncState.NotStarted) && informers.All(i => i.State is SyncState.NotStarted) ? SyncState.NotStarted
             : SyncState.Syncing;
         var lastError = informers.Where(i => i.State == SyncState.Retrying).Select(i => i.LastError).FirstOrDefault(e => e is not null);
         var lastEvent = informers.Max(i => i.LastEventTime);
