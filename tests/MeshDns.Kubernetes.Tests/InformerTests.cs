@@ -425,6 +425,19 @@ public sealed class InformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClientSideQps_SpacesRequests()
+    {
+        var metrics = new RecordingKubernetesMetricsSink();
+        var stopwatch = Stopwatch.StartNew();
+        // 3 lists + 3 watches at 5 per second with a burst of 1: at least 5 waits of 0.2 s.
+        await using var source = await Fast.StartSyncedAsync(_server, o => o with { Limits = new ApiServerLimits { Qps = 5, Burst = 1, MaxInflight = 1 } }, metrics: metrics);
+        await _server.WaitForWatchesAsync(null, 3, Fast.SyncTimeout);
+        Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(0.8), stopwatch.Elapsed.ToString());
+        Assert.True(metrics.Sum("ratelimited|inf|") >= 4);
+        await Converged(source);
+    }
+
+    [Fact]
     public async Task Status_ReportsPerInformerState()
     {
         await using var source = await Fast.StartSyncedAsync(_server, o => o with { WatchPods = true });
