@@ -196,6 +196,27 @@ public sealed class AuthTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Exec_ProvideClusterInfo_PluginSeesServerAndCa()
+    {
+        var script = _dir.File("cluster-info.sh", """
+            #!/bin/sh
+            # Answers only if KUBERNETES_EXEC_INFO carries spec.cluster for this server.
+            case "$KUBERNETES_EXEC_INFO" in
+              *"\"server\":\"$EXPECTED_SERVER\""*"certificate-authority-data"*) ;;
+              *) echo "no cluster info: $KUBERNETES_EXEC_INFO" >&2; exit 4 ;;
+            esac
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"cluster-info-token"}}\n'
+            """.Replace("\r", string.Empty, StringComparison.Ordinal) + "\n");
+        MakeExecutable(script);
+        _server.AddToken("cluster-info-token", "exec-user");
+        var path = _dir.File("config", Config("e", "exec:", $"  apiVersion: {ExecCredentialOptions.ApiVersionV1}", $"  command: {script}",
+            "  provideClusterInfo: true", $"  env: [{{name: EXPECTED_SERVER, value: \"{_server.BaseAddress.ToString().TrimEnd('/')}\"}}]").ToString());
+        var connection = KubeConfigLoader.Load([path]);
+        Assert.True(Assert.IsType<KubernetesAuth.Exec>(connection.Auth).Options.ProvideClusterInfo);
+        await AssertSyncsAsync(connection);
+    }
+
+    [Fact]
     public async Task Exec_TokenRejected_PluginRunsAgain()
     {
         var plugin = ExecPlugin("old-exec-token", DateTimeOffset.UtcNow.AddHours(1));

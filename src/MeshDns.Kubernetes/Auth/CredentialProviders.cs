@@ -40,13 +40,13 @@ internal interface ICredentialProvider
 
 internal static class CredentialProvider
 {
-    public static ICredentialProvider Create(KubernetesAuth auth, TimeProvider time, ILogger logger) => auth switch
+    public static ICredentialProvider Create(KubernetesConnectionOptions connection, TimeProvider time, ILogger logger) => connection.Auth switch
     {
         KubernetesAuth.BearerToken bearer => new StaticCredentialProvider("Bearer " + bearer.Token.Reveal()),
         KubernetesAuth.Basic basic => new StaticCredentialProvider(
             "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(basic.Username + ":" + basic.Password.Reveal()))),
         KubernetesAuth.TokenFile file => new TokenFileCredentialProvider(file.Path, time),
-        KubernetesAuth.Exec exec => new ExecCredentialProvider(exec.Options, time, logger),
+        KubernetesAuth.Exec exec => new ExecCredentialProvider(exec.Options, ExecCredentialProvider.ExecInfo(exec.Options, connection), time, logger),
         _ => new StaticCredentialProvider(null),
     };
 }
@@ -134,8 +134,49 @@ internal sealed class TokenFileCredentialProvider(string path, TimeProvider time
 /// Runs an exec credential plugin (client.authentication.k8s.io v1 or v1beta1) and caches what it prints until its
 /// <c>expirationTimestamp</c>, or until a 401.
 /// </summary>
-internal sealed class ExecCredentialProvider(ExecCredentialOptions options, TimeProvider time, ILogger logger) : ICredentialProvider, IDisposable
+internal sealed class ExecCredentialProvider(ExecCredentialOptions options, string execInfo, TimeProvider time, ILogger logger) : ICredentialProvider, IDisposable
 {
+    /// <summary>The KUBERNETES_EXEC_INFO value: an ExecCredential with spec.interactive false and, if asked for, spec.cluster.</summary>
+    internal static string ExecInfo(ExecCredentialOptions options, KubernetesConnectionOptions connection)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("kind", "ExecCredential");
+            writer.WriteString("apiVersion", options.ApiVersion);
+            writer.WriteStartObject("spec");
+            if (options.ProvideClusterInfo)
+            {
+                writer.WriteStartObject("cluster");
+                writer.WriteString("server", connection.Server.ToString().TrimEnd('/'));
+                if (connection.TlsServerName is not null)
+                {
+                    writer.WriteString("tls-server-name", connection.TlsServerName);
+                }
+
+                if (connection.InsecureSkipTlsVerify)
+                {
+                    writer.WriteBoolean("insecure-skip-tls-verify", true);
+                }
+
+                if (connection.CertificateAuthorities is { Count: > 0 } authorities)
+                {
+                    var pem = string.Concat(authorities.Select(c => c.ExportCertificatePem() + "\n"));
+                    writer.WriteString("certificate-authority-data", Convert.ToBase64String(Encoding.UTF8.GetBytes(pem)));
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteBoolean("interactive", false);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile Cached? _cached;
 
@@ -197,8 +238,7 @@ internal sealed class ExecCredentialProvider(ExecCredentialOptions options, Time
             start.Environment[name] = value;
         }
 
-        start.Environment["KUBERNETES_EXEC_INFO"] =
-            $"{{\"kind\":\"ExecCredential\",\"apiVersion\":\"{options.ApiVersion}\",\"spec\":{{\"interactive\":false}}}}";
+        start.Environment["KUBERNETES_EXEC_INFO"] = execInfo;
 
         Process process;
         try

@@ -248,6 +248,7 @@ public static class KubeConfigLoader
             Env = env.ToImmutable(),
             ApiVersion = apiVersion,
             InstallHint = exec.InstallHint,
+            ProvideClusterInfo = exec.ProvideClusterInfo,
         };
     }
 
@@ -428,6 +429,9 @@ internal sealed class ExecConfig
 
     [YamlMember(Alias = "installHint")]
     public string? InstallHint { get; set; }
+
+    [YamlMember(Alias = "provideClusterInfo")]
+    public bool ProvideClusterInfo { get; set; }
 }
 
 internal sealed class ExecEnvConfig

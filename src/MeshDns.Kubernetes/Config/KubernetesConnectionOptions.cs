@@ -48,6 +48,9 @@ public sealed record ExecCredentialOptions
     /// <summary>Shown when the program cannot be started (e.g. "install gke-gcloud-auth-plugin ...").</summary>
     public string? InstallHint { get; init; }
 
+    /// <summary>Pass the cluster (server, CA, tls-server-name) to the plugin in KUBERNETES_EXEC_INFO (<c>provideClusterInfo</c>).</summary>
+    public bool ProvideClusterInfo { get; init; }
+
     /// <summary>How long a run may take before it is killed.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -47,7 +47,7 @@ internal sealed class KubernetesApiClient : IDisposable
         _logger = logger;
         _time = time;
         _host = connection.Server.Authority;
-        Credentials = CredentialProvider.Create(connection.Auth, time, logger);
+        Credentials = CredentialProvider.Create(connection, time, logger);
         _bucket = new TokenBucket(limits.Qps, limits.Burst, time);
         _inflight = limits.MaxInflight > 0 ? new SemaphoreSlim(limits.MaxInflight, limits.MaxInflight) : null;
         if (connection.InsecureSkipTlsVerify && connection.Server.Scheme == Uri.UriSchemeHttps)
