@@ -29,4 +29,18 @@ public sealed class SmokeTests
         Assert.Single(snapshot.GetServicesByClusterIP(IPAddress.Parse("10.96.10.10")));
         Assert.Equal("db-0", snapshot.GetEndpointsByIP(IPAddress.Parse("10.244.1.21"))[0].Endpoint.Hostname);
     }
+
+    [Fact]
+    public void Options_NamespaceLabelsWithoutNamespaceInformer_Rejected()
+    {
+        var options = new KubernetesClusterOptions
+        {
+            Name = "x",
+            Connection = new KubernetesConnectionOptions { Server = new Uri("https://127.0.0.1:1") },
+            WatchNamespaces = false,
+            Filter = new ClusterFilterOptions { NamespaceLabels = LabelSelector.Parse("team=dns") },
+        };
+        var error = Assert.Throws<ArgumentException>(() => new KubernetesClusterSource(options));
+        Assert.Contains("namespace_labels", error.Message, StringComparison.Ordinal);
+    }
 }

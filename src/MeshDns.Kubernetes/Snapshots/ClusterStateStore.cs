@@ -15,6 +15,7 @@ namespace MeshDns.Kubernetes.Snapshots;
 internal sealed class ClusterStateStore : IInformerSink
 {
     private const int MaxBatch = 50_000;
+    private const int ImmediatePublishes = 3;
 
     private readonly string _cluster;
     private readonly ClusterFilterOptions _filter;
@@ -98,18 +99,24 @@ internal sealed class ClusterStateStore : IInformerSink
 
     public void Delete(ResourceKind kind, ObjectKey key) => _channel.Writer.TryWrite(new Delta(DeltaType.Delete, kind, null, key, null));
 
-    /// <summary>The applier loop: runs until cancelled.</summary>
+    /// <summary>
+    /// The applier loop: runs until cancelled. Up to <see cref="ImmediatePublishes"/> snapshots may be published within
+    /// one coalesce interval without waiting (a trickle of changes is never delayed); past that, the loop waits for the
+    /// interval to pass and publishes everything that queued up meanwhile as one snapshot (a burst is coalesced).
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var reader = _channel.Reader;
-        long lastPublish = 0;
+        var recent = new long[ImmediatePublishes];
+        var next = 0;
         try
         {
             while (await reader.WaitToReadAsync(cancellationToken))
             {
-                if (lastPublish != 0)
+                var oldest = recent[next];
+                if (oldest != 0)
                 {
-                    var since = _time.GetElapsedTime(lastPublish);
+                    var since = _time.GetElapsedTime(oldest);
                     if (since < _coalesceInterval)
                     {
                         await Task.Delay(_coalesceInterval - since, _time, cancellationToken);
@@ -118,7 +125,8 @@ internal sealed class ClusterStateStore : IInformerSink
 
                 if (DrainAndPublish())
                 {
-                    lastPublish = _time.GetTimestamp();
+                    recent[next] = _time.GetTimestamp();
+                    next = (next + 1) % recent.Length;
                 }
             }
         }

@@ -57,6 +57,11 @@ public sealed class KubernetesClusterSource : IClusterSource
         IKubernetesMetricsSink? metrics = null,
         TimeProvider? timeProvider = null)
     {
+        if (options.Filter.NamespaceLabels is not null && !options.WatchNamespaces)
+        {
+            throw new ArgumentException($"cluster {options.Name}: namespace_labels needs the namespace informer (WatchNamespaces)", nameof(options));
+        }
+
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         metrics ??= NullKubernetesMetricsSink.Instance;
