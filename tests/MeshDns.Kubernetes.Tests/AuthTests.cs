@@ -1,5 +1,4 @@
 using System.Globalization;
-using MeshDns.Kubernetes.Auth;
 using MeshDns.Testing.FakeKubernetes;
 
 namespace MeshDns.Kubernetes.Tests;

@@ -7,24 +7,6 @@ using Microsoft.Extensions.Logging;
 
 namespace MeshDns.Kubernetes.Auth;
 
-/// <summary>Thrown when credentials cannot be obtained; the message names the source, never the secret.</summary>
-public sealed class KubernetesAuthException : Exception
-{
-    public KubernetesAuthException()
-    {
-    }
-
-    public KubernetesAuthException(string message)
-        : base(message)
-    {
-    }
-
-    public KubernetesAuthException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
 /// <summary>Produces the Authorization header of each request, and forgets it after a 401.</summary>
 internal interface ICredentialProvider
 {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MeshDns.Kubernetes.Auth;
 using MeshDns.Kubernetes.Http;
 using Microsoft.Extensions.Logging;
 
