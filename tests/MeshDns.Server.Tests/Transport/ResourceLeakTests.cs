@@ -7,7 +7,12 @@ using Xunit.Abstractions;
 
 namespace MeshDns.Server.Tests.Transport;
 
+/// <summary>Runs the memory measurements alone: GC.GetTotalMemory counts every thread of the test process.</summary>
+[CollectionDefinition(nameof(ResourceLeakCollection), DisableParallelization = true)]
+public sealed class ResourceLeakCollection;
+
 /// <summary>Bad input must not leak: memory and connections return to their baseline after churn.</summary>
+[Collection(nameof(ResourceLeakCollection))]
 public sealed class ResourceLeakTests(ITestOutputHelper output)
 {
     [Fact]
