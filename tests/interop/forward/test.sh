@@ -2,13 +2,14 @@
 # Interop test of MeshDns's forward plugin against real DNS servers playing a "peer region":
 #   peer A: Knot DNS (knotd) serving cluster.local on UDP/TCP,
 #   peer B: Unbound serving the same zone from local-data on UDP/TCP and DNS over TLS (self-signed CA).
-# MeshDns forwards cluster.local to both (policy sequential: A first) and, on a second port, to B over TLS.
+# MeshDns forwards cluster.local to both (policy sequential: A first) and, on a second port, to B over TLS; and
+# serves the peer as gcp-europe-west4-c.local (rewrite to cluster.local and back, cache) over UDP, TCP and TLS.
 # Checks answers with dig (UDP, TCP) and kdig, then stops peer A, checks failover to B, starts A again and
 # checks MeshDns goes back to it. Prints PASS/FAIL lines; exits non-zero on any failure.
 #
-# Usage: tests/interop/forward/run.sh            (builds MeshDns in Release if no build is found)
-#        MESHDNS_DLL=/path/meshdns.dll tests/interop/forward/run.sh
-#        BENCH=1 tests/interop/forward/run.sh     (adds a short dnsperf run through forward)
+# Usage: tests/interop/forward/test.sh            (builds MeshDns in Release if no build is found)
+#        MESHDNS_DLL=/path/meshdns.dll tests/interop/forward/test.sh
+#        BENCH=1 tests/interop/forward/test.sh     (adds a short dnsperf run through forward)
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -178,6 +179,23 @@ cluster.local:$PORT_MTLS {
         tls_servername dns.peer.test
     }
 }
+# The peer region serves cluster.local; clients here ask for it by its regional name (issue 5's stub zone).
+gcp-europe-west4-c.local:$PORT_M {
+    cache 30
+    rewrite name suffix .gcp-europe-west4-c.local. .cluster.local. answer auto
+    forward . 127.0.0.1:$PORT_A 127.0.0.1:$PORT_B {
+        policy sequential
+        max_fails 1
+        health_check 200ms
+    }
+}
+gcp-europe-west4-c.local:$PORT_MTLS {
+    rewrite name suffix .gcp-europe-west4-c.local. .cluster.local. answer auto
+    forward . tls://127.0.0.1:$PORT_TLS {
+        tls $TMP/unbound/ca.pem
+        tls_servername dns.peer.test
+    }
+}
 EOF
 dotnet "$DLL" -conf "$TMP/Corefile" >"$TMP/meshdns.log" 2>&1 &
 PIDS+=("$!")
@@ -211,6 +229,19 @@ got=$(dig @127.0.0.1 -p "$PORT_MTLS" +time=3 +tries=1 +short who.cluster.local T
 got=$(kdig @127.0.0.1 -p "$PORT_TLS" +tls-ca="$TMP/unbound/ca.pem" +tls-hostname=dns.peer.test +time=2 +retry=0 +short svc.cluster.local A 2>/dev/null)
 [[ $got == "10.96.0.10" ]] && pass "peer B serves DNS over TLS (kdig)" || fail "peer B serves DNS over TLS (kdig)" "got '$got'"
 
+# ---- the regional name, rewritten to the peer's cluster.local and mapped back (UDP, TCP, TLS) ----
+out=$(dig @127.0.0.1 -p "$PORT_M" +time=2 +tries=1 +noall +answer svc.gcp-europe-west4-c.local A)
+grep -Eq '^svc\.gcp-europe-west4-c\.local\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+A[[:space:]]+10\.96\.0\.10$' <<<"$out" \
+    && pass "rewrite: regional name over UDP, answered under the regional name" || fail "rewrite: regional name over UDP" "$out"
+got=$(dig @127.0.0.1 -p "$PORT_M" +tcp +time=2 +tries=1 +short svc.gcp-europe-west4-c.local A)
+[[ $got == "10.96.0.10" ]] && pass "rewrite: regional name over TCP" || fail "rewrite: regional name over TCP" "got '$got'"
+got=$(kdig @127.0.0.1 -p "$PORT_MTLS" +time=3 +retry=0 +short who.gcp-europe-west4-c.local TXT | tr -d '"')
+[[ $got == "unbound" ]] && pass "rewrite: regional name forwarded over TLS" || fail "rewrite: regional name forwarded over TLS" "got '$got'"
+status=$(dig @127.0.0.1 -p "$PORT_M" +time=2 +tries=1 missing.gcp-europe-west4-c.local A | sed -n 's/.*status: \([A-Z]*\),.*/\1/p')
+[[ $status == "NXDOMAIN" ]] && pass "rewrite: NXDOMAIN relayed for the regional name" || fail "rewrite: NXDOMAIN relayed" "got '$status'"
+got=$(dig @127.0.0.1 -p "$PORT_M" +time=2 +tries=1 +short who.gcp-europe-west4-c.local TXT | tr -d '"')
+[[ $got == "knot" ]] && pass "rewrite: sequential policy asks peer A" || fail "rewrite: sequential policy asks peer A" "got '$got'"
+
 # ---- peer A stops: MeshDns fails over to peer B ----
 kill "$KNOT_PID"; wait "$KNOT_PID" 2>/dev/null
 ok=1
@@ -222,6 +253,10 @@ done
 
 got=$(dig @127.0.0.1 -p "$PORT_M" +tcp +time=4 +tries=1 +short svc.cluster.local A)
 [[ $got == "10.96.0.10" ]] && pass "tcp failover" || fail "tcp failover" "got '$got'"
+
+# The regional block caches: peer A's answer is still served from the cache while A is down.
+got=$(dig @127.0.0.1 -p "$PORT_M" +time=4 +tries=1 +short who.gcp-europe-west4-c.local TXT | tr -d '"')
+[[ $got == "knot" ]] && pass "cache: answer cached from peer A served while A is down" || fail "cache: cached answer while A is down" "got '$got'"
 
 # ---- peer A comes back: MeshDns returns to it ----
 start_knot
