@@ -30,7 +30,18 @@ public sealed class NameEntry
     public ResourceRecord[] NsAdditional { get; init; } = [];
 
     /// <summary>An ExternalName service's CNAME.</summary>
-    public CnameRecord? Cname { get; init; }
+    public CnameRecord? Cname
+    {
+        get;
+        init
+        {
+            field = value;
+            CnameAnswer = value is null ? [] : [value];
+        }
+    }
+
+    /// <summary><see cref="Cname"/> as a ready-made answer section (empty without one).</summary>
+    public ResourceRecord[] CnameAnswer { get; private init; } = [];
 
     /// <summary><see cref="Cname"/>'s target in lower case, for following it through the tables.</summary>
     public DnsName? CnameTargetLower { get; init; }
@@ -38,14 +49,17 @@ public sealed class NameEntry
     /// <summary>The zone apex: SOA questions are answered with the zone's SOA.</summary>
     public bool IsApex { get; init; }
 
-    /// <summary><c>dns-version.zone</c>: only TXT exists there; other types are NXDOMAIN, as in CoreDNS.</summary>
-    public bool TxtOnly { get; init; }
+    /// <summary>
+    /// A name that exists for one type only (<c>dns-version.zone</c> TXT, a reverse name's PTR): CoreDNS answers other
+    /// types NXDOMAIN there (NODATA for TXT and SOA, which it never denies).
+    /// </summary>
+    public DnsRecordType? OnlyType { get; init; }
 
     /// <summary>Same answers (records compared by value), so republishing it changes nothing.</summary>
     public bool SameAs(NameEntry other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        return ReferenceEquals(this, other) || (IsApex == other.IsApex && TxtOnly == other.TxtOnly
+        return ReferenceEquals(this, other) || (IsApex == other.IsApex && OnlyType == other.OnlyType
             && Same(A, other.A) && Same(Aaaa, other.Aaaa) && Same(Srv, other.Srv) && Same(SrvAdditional, other.SrvAdditional)
             && Same(Ptr, other.Ptr) && Same(Txt, other.Txt) && Same(Ns, other.Ns) && Same(NsAdditional, other.NsAdditional)
             && Equals(Cname, other.Cname));
@@ -64,6 +78,7 @@ public sealed class ZoneAnswers
         Labels = zone.LabelCount;
         IsReverse = isReverse;
         Soa = soa;
+        SoaAnswer = [soa];
     }
 
     public DnsName Zone { get; }
@@ -77,6 +92,9 @@ public sealed class ZoneAnswers
 
     /// <summary><c>zone. min(ttl,300) IN SOA ns.dns.zone. hostmaster.zone. SERIAL 7200 1800 86400 ttl</c>.</summary>
     public SoaRecord Soa { get; }
+
+    /// <summary><see cref="Soa"/> as a ready-made answer section.</summary>
+    public ResourceRecord[] SoaAnswer { get; }
 }
 
 /// <summary>

@@ -277,7 +277,7 @@ public sealed class AnswerTableBuilder
             RecordNames.TryJoin(zone, out var version, "dns-version");
             entries[svc] = NameEntry.Exists;
             entries[pod] = NameEntry.Exists;
-            entries[version] = new NameEntry { Txt = [new TxtRecord(version, DnsVersionTtl, KubernetesOptions.SchemaVersion)], TxtOnly = true };
+            entries[version] = new NameEntry { Txt = [new TxtRecord(version, DnsVersionTtl, KubernetesOptions.SchemaVersion)], OnlyType = DnsRecordType.TXT };
         }
 
         _apexNames = Replace(edit, _apexNames, entries, subtree: null);
@@ -659,7 +659,7 @@ public sealed class AnswerTableBuilder
         }
 
         _ptrNames[address] = reverse;
-        edit.Set(reverse, new NameEntry { Ptr = [.. targets.Select(t => (ResourceRecord)new PtrRecord(reverse, _options.Ttl, t))] });
+        edit.Set(reverse, new NameEntry { Ptr = [.. targets.Select(t => (ResourceRecord)new PtrRecord(reverse, _options.Ttl, t))], OnlyType = DnsRecordType.PTR });
     }
 
     // ---- pods (verified mode) ----

@@ -125,14 +125,9 @@ public sealed class KubernetesHandler : ChainedDnsHandler
                 : Decision.NxDomain;
         }
 
-        if (entry.TxtOnly)
+        if (entry.OnlyType is { } only && only != type)
         {
-            return type switch
-            {
-                DnsRecordType.TXT => Decision.Of(entry.Txt),
-                DnsRecordType.SOA => Decision.NoData,
-                _ => Decision.NxDomain,
-            };
+            return type is DnsRecordType.TXT or DnsRecordType.SOA ? Decision.NoData : Decision.NxDomain;
         }
 
         switch (type)
@@ -148,9 +143,9 @@ public sealed class KubernetesHandler : ChainedDnsHandler
             case DnsRecordType.TXT:
                 return Decision.Of(entry.Txt);
             case DnsRecordType.CNAME:
-                return entry.Cname is { } cname ? Decision.Of([cname]) : Decision.NoData;
+                return Decision.Of(entry.CnameAnswer);
             case DnsRecordType.SOA:
-                return entry.IsApex ? Decision.Of([zone.Soa]) : Decision.NoData;
+                return entry.IsApex ? Decision.Of(zone.SoaAnswer) : Decision.NoData;
             case DnsRecordType.NS when entry.IsApex:
                 return Decision.Of(entry.Ns, entry.NsAdditional);
             default:
@@ -233,13 +228,13 @@ public sealed class KubernetesHandler : ChainedDnsHandler
                 return ChaseOutsideAsync(context, cname.Target, type);
             }
 
-            if (next?.Cname is not null && !next.TxtOnly)
+            if (next?.Cname is not null)
             {
                 current = next;
                 continue;
             }
 
-            var records = next is null || next.TxtOnly ? [] : type == DnsRecordType.A ? next.A : next.Aaaa;
+            var records = next is null ? [] : type == DnsRecordType.A ? next.A : next.Aaaa;
             if (records.Length == 0)
             {
                 break;

@@ -91,7 +91,7 @@ public static class RecordNames
         }
 
         // IPAddress.TryParse accepts shorthands (a single number) that Go's ParseIP refuses.
-        if (v4 != (parsed.AddressFamily == AddressFamily.InterNetwork) || parsed.ScopeId != 0 || text.Contains('%'))
+        if (v4 != (parsed.AddressFamily == AddressFamily.InterNetwork) || text.Contains('%'))
         {
             return false;
         }
