@@ -22,7 +22,7 @@ public sealed partial class ClusterAnswers : IReadinessReporter
     private readonly AnswerTableBuilder _builder;
     private volatile AnswerTable _table;
     private ClusterSourceLease? _lease;
-    private IClusterSource? _source;
+    private volatile IClusterSource? _source;
     private IDisposable? _subscription;
     private KubernetesMetricsBridge? _metrics;
 

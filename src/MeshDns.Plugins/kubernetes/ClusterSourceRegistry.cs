@@ -18,14 +18,12 @@ public sealed partial class ClusterSourceRegistry
     private static readonly TimeSpan MonitorInterval = TimeSpan.FromSeconds(1);
 
     private readonly MeshDnsServices _services;
-    private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, SharedSource> _sources = new(StringComparer.Ordinal);
 
     private ClusterSourceRegistry(MeshDnsServices services)
     {
         _services = services;
-        _logger = services.LoggerFactory.CreateLogger("plugin/kubernetes");
         Metrics = new KubernetesMetricsBridge(services.Metrics, services.Time, () => Sources);
     }
 
@@ -71,7 +69,7 @@ public sealed partial class ClusterSourceRegistry
             else
             {
                 var source = Create(options);
-                shared = new SharedSource(key, source);
+                shared = new SharedSource(key, source, _services.LoggerFactory.CreateLogger("plugin/" + options.Directive));
                 _sources[key] = shared;
                 shared.Started = StartAsync(shared);
             }
@@ -102,7 +100,7 @@ public sealed partial class ClusterSourceRegistry
             _sources.Remove(shared.Key);
         }
 
-        LogStopping(_logger, shared.Source.Name);
+        LogStopping(shared.Logger, shared.Source.Name);
         await shared.Monitor.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -127,7 +125,7 @@ public sealed partial class ClusterSourceRegistry
             throw new InvalidOperationException($"cluster {shared.Source.Name}: {exception.Message}", exception);
         }
 
-        _ = MonitorAsync(shared.Source, shared.Monitor.Token);
+        _ = MonitorAsync(shared, shared.Monitor.Token);
     }
 
     private IClusterSource Create(KubernetesOptions options)
@@ -213,8 +211,9 @@ public sealed partial class ClusterSourceRegistry
     }
 
     /// <summary>Logs when a cluster becomes unreachable and when it is back, with the age of the data served meanwhile.</summary>
-    private async Task MonitorAsync(IClusterSource source, CancellationToken cancellationToken)
+    private async Task MonitorAsync(SharedSource shared, CancellationToken cancellationToken)
     {
+        var source = shared.Source;
         var reported = SyncState.NotStarted;
         var since = _services.Time.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
@@ -234,12 +233,12 @@ public sealed partial class ClusterSourceRegistry
             {
                 since = now;
                 var age = status.LastEventTime is { } last ? (now - last).TotalSeconds : double.NaN;
-                LogUnreachable(_logger, source.Name, status.LastError ?? "unknown error", status.HasSynced ? $"serving the data of {age:0} s ago" : "not synced yet");
+                LogUnreachable(shared.Logger, source.Name, status.LastError ?? "unknown error", status.HasSynced ? $"serving the data of {age:0} s ago" : "not synced yet");
                 reported = SyncState.Retrying;
             }
             else if (status.State == SyncState.Synced && reported == SyncState.Retrying)
             {
-                LogRecovered(_logger, source.Name, (now - since).TotalSeconds);
+                LogRecovered(shared.Logger, source.Name, (now - since).TotalSeconds);
                 reported = SyncState.Synced;
             }
             else if (status.State != SyncState.Retrying)
@@ -258,9 +257,12 @@ public sealed partial class ClusterSourceRegistry
     [LoggerMessage(EventId = 4003, Level = LogLevel.Debug, Message = "Cluster {Cluster}: no configuration uses it any more; stopping its watches")]
     private static partial void LogStopping(ILogger logger, string cluster);
 
-    internal sealed class SharedSource(string key, IClusterSource source)
+    internal sealed class SharedSource(string key, IClusterSource source, ILogger logger)
     {
         public string Key { get; } = key;
+
+        /// <summary>Logs under the directive of the stanza that created the source (<c>plugin/kubernetai</c>).</summary>
+        public ILogger Logger { get; } = logger;
 
         public IClusterSource Source { get; } = source;
 
