@@ -164,16 +164,16 @@ public sealed class AnswerTableBuilder
             }
         }
 
-        // A namespace that appears or vanishes takes its services and pods with it (rare: a scan is fine).
-        foreach (var ns in namespaces)
+        // A namespace that appears or vanishes takes its services and pods with it (rare: one scan for all of them).
+        if (namespaces.Count > 0)
         {
-            services.UnionWith(snapshot.Services.Keys.Where(k => k.Namespace == ns));
-            services.UnionWith(_serviceNames.Keys.Where(k => k.Namespace == ns));
-            foreach (var pod in snapshot.Pods.Values.Concat(previous.Pods.Values).Where(p => p.Namespace == ns))
+            services.UnionWith(snapshot.Services.Keys.Where(k => namespaces.Contains(k.Namespace)));
+            services.UnionWith(_serviceNames.Keys.Where(k => namespaces.Contains(k.Namespace)));
+            foreach (var pod in snapshot.Pods.Values.Concat(previous.Pods.Values).Where(p => namespaces.Contains(p.Namespace)))
             {
                 foreach (var address in pod.IPs)
                 {
-                    pods.Add((address, ns));
+                    pods.Add((address, pod.Namespace));
                 }
             }
         }
