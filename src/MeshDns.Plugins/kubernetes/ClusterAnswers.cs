@@ -84,6 +84,8 @@ public sealed partial class ClusterAnswers : IReadinessReporter
         var started = _services.Time.GetTimestamp();
         if (await source.WaitForSyncAsync(Options.StartupTimeout, cancellationToken).ConfigureAwait(false))
         {
+            // The sync is signalled before subscribers hear of it: make sure the table the listeners will use has it.
+            CatchUp(source);
             var took = _services.Time.GetElapsedTime(started);
             LogSynced(_logger, Options.ClusterName, took.TotalSeconds);
         }
@@ -139,6 +141,18 @@ public sealed partial class ClusterAnswers : IReadinessReporter
         }
 
         return new ReadinessStatus(false, detail);
+    }
+
+    private void CatchUp(IClusterSource source)
+    {
+        lock (_gate)
+        {
+            var snapshot = source.Snapshot;
+            if (_subscription is not null && _builder.Table.SnapshotVersion < snapshot.Version)
+            {
+                Apply(_builder.Rebuild(snapshot));
+            }
+        }
     }
 
     private void OnChange(ClusterChange change)
