@@ -102,6 +102,24 @@ public sealed class IncrementalBuildTests
     }
 
     [Fact]
+    public void Apply_HeadlessSliceWithTriggerTime_ReportsTheProgrammingDelay()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
+        var source = new InMemoryClusterSource("aws-euwest1.local");
+        source.ReplaceAll([Namespace("db"), Service("db", "cassandra", "None", Port("cql", 9042)), Service("db", "web", "10.96.0.1", Port("http", 80))]);
+        var builder = new AnswerTableBuilder(Options, clock);
+        builder.Rebuild(source.Snapshot);
+        var updates = new List<TableUpdate>();
+        using var subscription = source.Subscribe(change => updates.Add(builder.Apply(change)!));
+
+        source.Upsert(Members(2) with { LastChangeTriggerTime = clock.GetUtcNow() - TimeSpan.FromMilliseconds(40) });
+        source.Upsert(Slice("db", "web-1", "web", [Endpoint("10.244.9.9")]) with { LastChangeTriggerTime = clock.GetUtcNow() });
+
+        Assert.Equal([TimeSpan.FromMilliseconds(40)], updates[0].ProgrammingDelays);
+        Assert.Empty(updates[1].ProgrammingDelays); // CoreDNS measures headless services only
+    }
+
+    [Fact]
     public void Apply_MissedChange_RebuildsFromTheNewSnapshot()
     {
         var source = new InMemoryClusterSource("aws-euwest1.local");
