@@ -70,6 +70,8 @@ public sealed partial class ClusterSourceRegistry
             {
                 var source = Create(options);
                 shared = new SharedSource(key, source, _services.LoggerFactory.CreateLogger("plugin/" + options.Directive));
+                var connection = options.Connection.Describe();
+                LogWatching(shared.Logger, options.ClusterName, connection);
                 _sources[key] = shared;
                 shared.Started = StartAsync(shared);
             }
@@ -253,6 +255,9 @@ public sealed partial class ClusterSourceRegistry
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Cluster {Cluster}: the API server answers again after {Seconds:0.0} s")]
     private static partial void LogRecovered(ILogger logger, string cluster, double seconds);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Cluster {Cluster}: watching {Connection}")]
+    private static partial void LogWatching(ILogger logger, string cluster, string connection);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Debug, Message = "Cluster {Cluster}: no configuration uses it any more; stopping its watches")]
     private static partial void LogStopping(ILogger logger, string cluster);
