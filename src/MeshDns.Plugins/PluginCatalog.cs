@@ -22,6 +22,8 @@ public static class PluginCatalog
         new LoadBalance.LoadBalanceSetup(),
         new Forward.ForwardSetup(),
         new Loop.LoopSetup(),
+        new Kubernetes.KubernetesSetup(),
+        new Kubernetes.KubernetaiSetup(),
     ];
 
     public static PluginRegistry CreateRegistry() => new(All());

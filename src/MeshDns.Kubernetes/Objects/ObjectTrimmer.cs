@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Net;
 using MeshDns.Kubernetes.Wire;
 
@@ -20,6 +21,9 @@ public sealed record ObjectTrimOptions
 internal static class ObjectTrimmer
 {
     internal const string ServiceNameLabel = "kubernetes.io/service-name";
+
+    /// <summary>Set by the endpoint slice controller: when the change the slice reflects was triggered.</summary>
+    internal const string LastChangeTriggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time";
 
     internal static NamespaceInfo? Trim(NamespaceDto dto, StringPool pool)
     {
@@ -204,7 +208,17 @@ internal static class ObjectTrimmer
 
         string? serviceName = null;
         meta.Labels?.TryGetValue(ServiceNameLabel, out serviceName);
-        return new EndpointSliceInfo(ns, name, serviceName, addressType, endpoints, ports, meta.ResourceVersion ?? string.Empty);
+        DateTimeOffset? triggered = null;
+        if (meta.Annotations?.TryGetValue(LastChangeTriggerTimeAnnotation, out var triggerText) == true
+            && DateTimeOffset.TryParse(triggerText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var triggerTime))
+        {
+            triggered = triggerTime;
+        }
+
+        return new EndpointSliceInfo(ns, name, serviceName, addressType, endpoints, ports, meta.ResourceVersion ?? string.Empty)
+        {
+            LastChangeTriggerTime = triggered,
+        };
     }
 
     internal static PodInfo? Trim(PodDto dto, StringPool pool)

@@ -78,6 +78,12 @@ public sealed record EndpointSliceInfo(
 
     /// <summary>The owning service's key (label <c>kubernetes.io/service-name</c>), if the slice names one.</summary>
     public ObjectKey? ServiceKey => ServiceName is null ? null : new ObjectKey(Namespace, ServiceName);
+
+    /// <summary>
+    /// When the change this slice reflects was triggered (annotation <c>endpoints.kubernetes.io/last-change-trigger-time</c>,
+    /// set by the endpoint slice controller), for DNS programming latency; null when absent.
+    /// </summary>
+    public DateTimeOffset? LastChangeTriggerTime { get; init; }
 }
 
 /// <summary>A v1 Namespace: its name and labels (all of them: <c>namespace_labels</c> selects on them).</summary>
