@@ -16,6 +16,8 @@ namespace MeshDns.Server.Transport;
 public sealed partial class DnsUdpListener : IAsyncDisposable
 {
     private readonly IPEndPoint _endpoint;
+    private readonly bool _wildcard;
+    private readonly byte[] _boundAddress;
     private readonly RequestProcessor _processor;
     private readonly TransportOptions _options;
     private readonly ILogger _logger;
@@ -28,7 +30,13 @@ public sealed partial class DnsUdpListener : IAsyncDisposable
 
     public DnsUdpListener(IPEndPoint endpoint, RequestProcessor processor, TransportOptions options, DnsRequestContextPool contexts, ILogger logger)
     {
+        ArgumentNullException.ThrowIfNull(endpoint);
         _endpoint = endpoint;
+
+        // Bound to one address, every datagram arrives there and every reply leaves from there: the kernel need not
+        // report the destination (IP_PKTINFO), nor be told the source of each reply, which saves work in both calls.
+        _wildcard = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any);
+        _boundAddress = _wildcard ? [] : endpoint.Address.GetAddressBytes();
         _processor = processor;
         _options = options;
         _contexts = contexts;
@@ -97,7 +105,7 @@ public sealed partial class DnsUdpListener : IAsyncDisposable
             socket.ReceiveBufferSize = _options.UdpSocketReceiveBuffer;
             if (LinuxUdp.IsSupported)
             {
-                LinuxUdp.Configure(socket, reusePort, _options.UdpWakeInterval);
+                LinuxUdp.Configure(socket, reusePort, _options.UdpWakeInterval, destinationInfo: _wildcard);
             }
             else
             {
@@ -229,12 +237,19 @@ public sealed partial class DnsUdpListener : IAsyncDisposable
         }
 
         Span<byte> remote = stackalloc byte[16];
-        Span<byte> local = stackalloc byte[16];
         if (!LinuxUdp.TryParseSockAddr(slot.SockAddr.AsSpan(0, slot.SockAddrLength), remote, out var remoteLength, out var family, out var port))
         {
             return -1;
         }
 
+        if (!_wildcard)
+        {
+            slot.ReplyControlLength = 0;
+            slot.Context.SetEndpoints(family, remote[..remoteLength], port, _boundAddress, LocalEndPoint.Port);
+            return length;
+        }
+
+        Span<byte> local = stackalloc byte[16];
         slot.ReplyControlLength = LinuxUdp.BuildReplyControl(slot.ReceiveControl.AsSpan(0, controlLength), slot.ReplyControl, local, out var localLength);
         slot.Context.SetEndpoints(family, remote[..remoteLength], port, local[..localLength], LocalEndPoint.Port);
         return length;

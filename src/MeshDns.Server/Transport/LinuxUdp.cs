@@ -72,8 +72,11 @@ internal static unsafe partial class LinuxUdp
     /// <summary>True where these calls are usable: 64-bit Linux (the struct layouts above assume LP64).</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && IntPtr.Size == 8;
 
-    /// <summary>Asks the kernel to report each datagram's destination address, and lets several sockets share the port.</summary>
-    public static void Configure(Socket socket, bool reusePort, TimeSpan receiveTimeout)
+    /// <summary>
+    /// Lets several sockets share the port, sets the receive timeout, and (with <paramref name="destinationInfo"/>, for
+    /// wildcard addresses) asks the kernel to report each datagram's destination address.
+    /// </summary>
+    public static void Configure(Socket socket, bool reusePort, TimeSpan receiveTimeout, bool destinationInfo)
     {
         if (reusePort)
         {
@@ -84,6 +87,11 @@ internal static unsafe partial class LinuxUdp
         BinaryPrimitives.WriteInt64LittleEndian(timeval, (long)receiveTimeout.TotalSeconds);
         BinaryPrimitives.WriteInt64LittleEndian(timeval[8..], receiveTimeout.Milliseconds * 1000L);
         socket.SetRawSocketOption(SolSocket, SoRcvTimeo, timeval);
+        if (!destinationInfo)
+        {
+            return;
+        }
+
         if (socket.AddressFamily == AddressFamily.InterNetwork)
         {
             socket.SetRawSocketOption(SolIp, IpPktinfo, BitConverter.GetBytes(1));

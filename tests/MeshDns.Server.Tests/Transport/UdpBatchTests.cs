@@ -1,7 +1,10 @@
+using System.Net;
 using System.Net.Sockets;
 using MeshDns.Protocol;
 using MeshDns.Server.Transport;
 using MeshDns.Testing.Dns;
+using MeshDns.Testing.Logging;
+using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace MeshDns.Server.Tests.Transport;
@@ -84,5 +87,28 @@ public sealed class UdpBatchTests(ITestOutputHelper output)
         await using var server = await TestDnsServer.StartAsync(Corefile, output, transport, plugins: ErraticTestSetup.RegistryWithErratic());
         Assert.Single((await server.QueryAsync("one.fast.example.", DnsRecordType.A)).Answers);
         Assert.Single((await server.QueryAsync("one.slow.example.", DnsRecordType.A)).Answers);
+    }
+}
+
+/// <summary>The address a query was sent to reaches plugins (log's <c>{local}</c>), with and without IP_PKTINFO.</summary>
+public sealed class UdpDestinationTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Udp_BoundToOneAddress_LocalAddressIsTheBoundAddress()
+    {
+        var logs = new LogCapture();
+        await using var server = await TestDnsServer.StartAsync(".:0 {\n bind 127.0.0.1\n log . \"{local} {name}\"\n whoami\n}", output, logging: b => b.AddProvider(logs));
+        Assert.NotNull(await server.QueryAsync("bound.example.", DnsRecordType.A));
+        Assert.Equal("[INFO] 127.0.0.1 bound.example.", await logs.WaitForAsync(l => l.Contains("bound.example.", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Udp_Wildcard_LocalAddressIsWhereTheQueryWent()
+    {
+        var logs = new LogCapture();
+        await using var server = await TestDnsServer.StartAsync(".:0 {\n log . \"{local} {name}\"\n whoami\n}", output, logging: b => b.AddProvider(logs));
+        var target = new IPEndPoint(IPAddress.Parse("127.0.0.2"), server.Endpoint.Port);
+        Assert.NotNull(await DnsTestClient.QueryUdpAsync(target, DnsTestClient.CreateQuery("wild.example.", DnsRecordType.A), TimeSpan.FromSeconds(3)));
+        Assert.Equal("[INFO] 127.0.0.2 wild.example.", await logs.WaitForAsync(l => l.Contains("wild.example.", StringComparison.Ordinal)));
     }
 }
