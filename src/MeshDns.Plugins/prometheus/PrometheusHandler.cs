@@ -16,7 +16,14 @@ namespace MeshDns.Plugins.Prometheus;
 /// </remarks>
 public sealed class PrometheusHandler : ChainedDnsHandler, IRequestCompletionObserver
 {
+    // A block serves a few zones on a few listeners; more distinct (server, zone) strings than this skip the shortcut.
+    private const int MaxKnownSeries = 64;
+
     private readonly CoreDnsMetrics _metrics;
+
+    // The series this handler has recorded into, found by reference: server and zone strings come from the listener
+    // and the zone router of one configuration, so they are the same objects request after request. Replaced whole.
+    private volatile KnownSeries[] _known = [];
 
     public PrometheusHandler(DnsHandler next, CoreDnsMetrics metrics)
         : base(next)
@@ -38,8 +45,31 @@ public sealed class PrometheusHandler : ChainedDnsHandler, IRequestCompletionObs
         ArgumentNullException.ThrowIfNull(context);
 
         // The server stores the rcode it answered with in the response when it writes an error itself.
-        _metrics.Record(context, context.Zone, context.Response.ResponseCode, context.ResponderPlugin, responseSize);
+        Series(context.ServerAddress, context.Zone).Record(context, context.Response.ResponseCode, context.ResponderPlugin, responseSize);
     }
+
+    private CoreDnsZoneSeries Series(string server, string zone)
+    {
+        var known = _known;
+        foreach (var entry in known)
+        {
+            if (ReferenceEquals(entry.Server, server) && ReferenceEquals(entry.Zone, zone))
+            {
+                return entry.Series;
+            }
+        }
+
+        var series = _metrics.Series(server, zone);
+        if (known.Length < MaxKnownSeries)
+        {
+            _known = [.. known, new KnownSeries(server, zone, series)]; // a lost race drops one entry, added again next time
+        }
+
+        return series;
+    }
+
+    /// <summary>A series with the very strings it was asked for by.</summary>
+    private sealed record KnownSeries(string Server, string Zone, CoreDnsZoneSeries Series);
 }
 
 /// <summary><c>/metrics</c> on one address, in the Prometheus text format, from the process's registry.</summary>

@@ -1,11 +1,12 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace MeshDns.Server.Transport;
 
 /// <summary>
-/// recvmsg/sendmsg with IP_PKTINFO / IPV6_PKTINFO on Linux. .NET's managed UDP API cannot choose the source
+/// recvmmsg/sendmmsg/sendmsg with IP_PKTINFO / IPV6_PKTINFO on Linux. .NET's managed UDP API cannot choose the source
 /// address of a reply, and a server bound to a wildcard address must answer from the address the query was sent
 /// to (multi-homed hosts, secondary IPs, load-balancer VIPs). These calls also allocate nothing.
 /// </summary>
@@ -16,6 +17,7 @@ internal static unsafe partial class LinuxUdp
     public const int Eagain = 11;
     public const int Eintr = 4;
     public const int MsgTrunc = 0x20;
+    public const int MsgWaitForOne = 0x10000;
 
     private const int SolIp = 0;
     private const int SolIpv6 = 41;
@@ -51,8 +53,18 @@ internal static unsafe partial class LinuxUdp
         public int Flags;
     }
 
-    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
-    private static partial nint RecvMsg(nint socket, MsgHdr* message, int flags);
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MMsgHdr
+    {
+        public MsgHdr Header;
+        public uint Length;
+    }
+
+    [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
+    private static partial int RecvMMsg(nint socket, MMsgHdr* messages, uint count, int flags, void* timeout);
+
+    [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
+    private static partial int SendMMsg(nint socket, MMsgHdr* messages, uint count, int flags);
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     private static partial nint SendMsg(nint socket, MsgHdr* message, int flags);
@@ -60,8 +72,11 @@ internal static unsafe partial class LinuxUdp
     /// <summary>True where these calls are usable: 64-bit Linux (the struct layouts above assume LP64).</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && IntPtr.Size == 8;
 
-    /// <summary>Asks the kernel to report each datagram's destination address, and lets several sockets share the port.</summary>
-    public static void Configure(Socket socket, bool reusePort, TimeSpan receiveTimeout)
+    /// <summary>
+    /// Lets several sockets share the port, sets the receive timeout, and (with <paramref name="destinationInfo"/>, for
+    /// wildcard addresses) asks the kernel to report each datagram's destination address.
+    /// </summary>
+    public static void Configure(Socket socket, bool reusePort, TimeSpan receiveTimeout, bool destinationInfo)
     {
         if (reusePort)
         {
@@ -72,6 +87,11 @@ internal static unsafe partial class LinuxUdp
         BinaryPrimitives.WriteInt64LittleEndian(timeval, (long)receiveTimeout.TotalSeconds);
         BinaryPrimitives.WriteInt64LittleEndian(timeval[8..], receiveTimeout.Milliseconds * 1000L);
         socket.SetRawSocketOption(SolSocket, SoRcvTimeo, timeval);
+        if (!destinationInfo)
+        {
+            return;
+        }
+
         if (socket.AddressFamily == AddressFamily.InterNetwork)
         {
             socket.SetRawSocketOption(SolIp, IpPktinfo, BitConverter.GetBytes(1));
@@ -84,43 +104,6 @@ internal static unsafe partial class LinuxUdp
 
     /// <summary>Enables SO_REUSEPORT on any platform that has it (Linux value), so several receive loops share a port.</summary>
     public static void EnableReusePort(Socket socket) => socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
-
-    /// <summary>
-    /// Receives one datagram. Returns its length, or -1 with <paramref name="errno"/> set. <paramref name="truncated"/>
-    /// tells that the datagram was longer than <paramref name="buffer"/>.
-    /// </summary>
-    public static int Receive(nint socket, Span<byte> buffer, Span<byte> sockAddr, out int sockAddrLength, Span<byte> control, out int controlLength, out bool truncated, out int errno)
-    {
-        fixed (byte* data = buffer)
-        fixed (byte* name = sockAddr)
-        fixed (byte* ctrl = control)
-        {
-            var iov = new IoVec { Base = data, Length = (nuint)buffer.Length };
-            var header = new MsgHdr
-            {
-                Name = name,
-                NameLength = (uint)sockAddr.Length,
-                Iov = &iov,
-                IovLength = 1,
-                Control = ctrl,
-                ControlLength = (nuint)control.Length,
-            };
-            var received = RecvMsg(socket, &header, 0);
-            if (received < 0)
-            {
-                errno = Marshal.GetLastPInvokeError();
-                sockAddrLength = controlLength = 0;
-                truncated = false;
-                return -1;
-            }
-
-            errno = 0;
-            sockAddrLength = (int)header.NameLength;
-            controlLength = (int)header.ControlLength;
-            truncated = (header.Flags & MsgTrunc) != 0;
-            return (int)received;
-        }
-    }
 
     /// <summary>Sends one datagram to <paramref name="sockAddr"/>, from the source address given by <paramref name="control"/> (may be empty).</summary>
     public static int Send(nint socket, ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> sockAddr, ReadOnlySpan<byte> control, out int errno)
@@ -228,5 +211,136 @@ internal static unsafe partial class LinuxUdp
         }
 
         return 0;
+    }
+    /// <summary>The address of the first element of a pinned array (allocated with <c>GC.AllocateArray(..., pinned: true)</c>).</summary>
+    private static byte* PinnedAddress(byte[] pinned) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+
+    /// <summary>
+    /// The message headers of one receive loop for recvmmsg/sendmmsg: up to <see cref="Capacity"/> datagrams per
+    /// system call each way. Headers live in native memory; they point into pinned arrays the loop owns. Owned by
+    /// one thread; not thread-safe.
+    /// </summary>
+    public sealed class MessageBatch : IDisposable
+    {
+        private MMsgHdr* _receive;
+        private IoVec* _receiveIov;
+        private MMsgHdr* _send;
+        private IoVec* _sendIov;
+
+        public MessageBatch(int capacity)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+            Capacity = capacity;
+            _receive = (MMsgHdr*)NativeMemory.AllocZeroed((nuint)capacity, (nuint)sizeof(MMsgHdr));
+            _receiveIov = (IoVec*)NativeMemory.AllocZeroed((nuint)capacity, (nuint)sizeof(IoVec));
+            _send = (MMsgHdr*)NativeMemory.AllocZeroed((nuint)capacity, (nuint)sizeof(MMsgHdr));
+            _sendIov = (IoVec*)NativeMemory.AllocZeroed((nuint)capacity, (nuint)sizeof(IoVec));
+        }
+
+        public int Capacity { get; }
+
+        /// <summary>Points receive slot <paramref name="index"/> at pinned buffers (again before every receive: the kernel overwrites the lengths).</summary>
+        public void ArmReceive(int index, byte[] data, byte[] sockAddr, byte[] control)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Capacity, nameof(index));
+            _receiveIov[index] = new IoVec { Base = PinnedAddress(data), Length = (nuint)data.Length };
+            _receive[index] = new MMsgHdr
+            {
+                Header = new MsgHdr
+                {
+                    Name = PinnedAddress(sockAddr),
+                    NameLength = (uint)sockAddr.Length,
+                    Iov = &_receiveIov[index],
+                    IovLength = 1,
+                    Control = PinnedAddress(control),
+                    ControlLength = (nuint)control.Length,
+                },
+            };
+        }
+
+        /// <summary>
+        /// Waits for at least one datagram, then takes those already queued, up to <see cref="Capacity"/>. Returns how
+        /// many, or -1 with <paramref name="errno"/> set (EAGAIN when the socket's receive timeout passed).
+        /// </summary>
+        public int Receive(nint socket, out int errno)
+        {
+            var received = RecvMMsg(socket, _receive, (uint)Capacity, MsgWaitForOne, null);
+            errno = received < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return received;
+        }
+
+        /// <summary>What the kernel reported for received datagram <paramref name="index"/>.</summary>
+        public int Received(int index, out int sockAddrLength, out int controlLength, out bool truncated)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Capacity, nameof(index));
+            ref var message = ref _receive[index];
+            sockAddrLength = (int)message.Header.NameLength;
+            controlLength = (int)message.Header.ControlLength;
+            truncated = (message.Header.Flags & MsgTrunc) != 0;
+            return (int)message.Length;
+        }
+
+        /// <summary>Queues reply <paramref name="index"/> (0, 1, ... in order) for <see cref="SendReplies"/>; the arrays must be pinned.</summary>
+        public void SetReply(int index, byte[] data, int length, byte[] sockAddr, int sockAddrLength, byte[] control, int controlLength)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Capacity, nameof(index));
+            _sendIov[index] = new IoVec { Base = PinnedAddress(data), Length = (nuint)length };
+            _send[index] = new MMsgHdr
+            {
+                Header = new MsgHdr
+                {
+                    Name = PinnedAddress(sockAddr),
+                    NameLength = (uint)sockAddrLength,
+                    Iov = &_sendIov[index],
+                    IovLength = 1,
+                    Control = controlLength > 0 ? PinnedAddress(control) : null,
+                    ControlLength = (nuint)controlLength,
+                },
+            };
+        }
+
+        /// <summary>
+        /// Sends the first <paramref name="count"/> queued replies, as few system calls as the kernel allows. A reply
+        /// that fails is sent once more without its source address (the address may be gone), then skipped.
+        /// </summary>
+        public void SendReplies(nint socket, int count)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)count, (uint)Capacity, nameof(count));
+            var offset = 0;
+            while (offset < count)
+            {
+                var sent = SendMMsg(socket, _send + offset, (uint)(count - offset), 0);
+                if (sent > 0)
+                {
+                    offset += sent;
+                    continue;
+                }
+
+                if (sent < 0 && Marshal.GetLastPInvokeError() == Eintr)
+                {
+                    continue;
+                }
+
+                var failed = &_send[offset].Header;
+                if (failed->ControlLength > 0)
+                {
+                    failed->Control = null;
+                    failed->ControlLength = 0;
+                    SendMsg(socket, failed, 0);
+                }
+
+                offset++;
+            }
+        }
+
+        public void Dispose()
+        {
+            NativeMemory.Free(_receive);
+            NativeMemory.Free(_receiveIov);
+            NativeMemory.Free(_send);
+            NativeMemory.Free(_sendIov);
+            _receive = _send = null;
+            _receiveIov = _sendIov = null;
+        }
     }
 }

@@ -6,6 +6,12 @@ public sealed record TransportOptions
     /// <summary>UDP receive loops per address (each its own SO_REUSEPORT socket and thread). Default: one per core.</summary>
     public int UdpReceiveLoops { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Datagrams a receive loop takes per system call and answers per system call on Linux (recvmmsg/sendmmsg). Only
+    /// datagrams already queued join a batch, so a larger value costs memory (one request slot each), not latency.
+    /// </summary>
+    public int UdpBatchSize { get; init; } = 32;
+
     /// <summary>Largest UDP response; EDNS sizes clients advertise are capped to it (RFC 9715 / DNS flag day 2020: 1232).</summary>
     public int MaxUdpSize { get; init; } = ResponseEncoder.DefaultMaxUdpSize;
 
