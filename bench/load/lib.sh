@@ -220,3 +220,37 @@ print_context() {
     echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)  dnsperf: $(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }')  knotd: $(knotd -V | awk '{ print $NF }')  dotnet: $(dotnet --version)  meshdns: $(git -C "$repo" rev-parse --short HEAD)"
     echo "dnsperf flags: $DNSPERF_FLAGS, $DURATION s timed (+ $WARMUP s warm-up, + $P99_DURATION s with -v for p99)"
 }
+
+# start_unbound LABEL PORT UPSTREAM_PORT ZONE: unbound (one thread, cache on, no validation) forwarding ZONE to
+# 127.0.0.1:UPSTREAM_PORT, the caching forwarder people put in front of an authoritative server; sets SERVER_PID.
+start_unbound() {
+    local label=$1 port=$2 upstream=$3 zone=$4 dir=$work/unbound-$1
+    mkdir -p "$dir"
+    cat >"$dir/unbound.conf" <<EOF2
+server:
+    interface: 127.0.0.1@$port
+    do-daemonize: no
+    chroot: ""
+    username: ""
+    directory: "$dir"
+    pidfile: "$dir/unbound.pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 0
+    num-threads: 1
+    module-config: "iterator"
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    local-zone: "${zone#*.}." nodefault
+    domain-insecure: "$zone."
+forward-zone:
+    name: "$zone."
+    forward-addr: 127.0.0.1@$upstream
+remote-control:
+    control-enable: no
+EOF2
+    unbound -c "$dir/unbound.conf" >"$dir/unbound.log" 2>&1 &
+    SERVER_PID=$!
+    pids+=("$SERVER_PID")
+    wait_dns "$port" "host1.$zone" || { tail -n 5 "$dir/unbound.log" >&2; die "unbound ($label) did not start"; }
+}
