@@ -73,7 +73,8 @@ PY
 wait_dns() {
     local port=$1 name=$2 deadline=$((SECONDS + 20))
     while ((SECONDS < deadline)); do
-        [[ -n $(dig @127.0.0.1 -p "$port" +time=1 +tries=1 +short "$name" A 2>/dev/null) ]] && return 0
+        # +short alone is not enough: dig prints "communications error" there too while nothing listens yet.
+        dig @127.0.0.1 -p "$port" +time=1 +tries=1 +noall +answer "$name" A 2>/dev/null | grep -q "[[:space:]]IN[[:space:]]*A[[:space:]]" && return 0
         sleep 0.1
     done
     return 1
@@ -96,6 +97,28 @@ random.Random(42).shuffle(names)
 with open(f"{work}/queries", "w") as queries:
     for name, _ in names:
         queries.write(f"{name} A\n")
+PY
+}
+
+# gen_services N ZONE: $work/manifests/services.yaml (namespace "bench" and N ClusterIP services svc0..svcN-1 with a
+# named port, as `kubectl get -o yaml` prints them) and $work/k8s-queries (their A names, shuffled; every tenth an SRV).
+gen_services() {
+    local count=$1 zone=$2
+    mkdir -p "$work/manifests"
+    python3 - "$count" "$zone" "$work" <<'PY'
+import random, sys
+count, zone, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+with open(f"{work}/manifests/services.yaml", "w") as out:
+    out.write("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench\n")
+    for i in range(count):
+        ip = f"10.{96 + ((i >> 16) & 3)}.{(i >> 8) & 255}.{i & 255}"
+        out.write(f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc{i}\n  namespace: bench\n"
+                  f"spec:\n  type: ClusterIP\n  clusterIP: {ip}\n  clusterIPs:\n  - {ip}\n"
+                  f"  ports:\n  - name: http\n    port: 80\n    protocol: TCP\n")
+queries = [f"svc{i}.bench.svc.{zone} A" if i % 10 else f"_http._tcp.svc{i}.bench.svc.{zone} SRV" for i in range(count)]
+random.Random(42).shuffle(queries)
+with open(f"{work}/k8s-queries", "w") as out:
+    out.write("\n".join(queries) + "\n")
 PY
 }
 
@@ -186,7 +209,7 @@ measure() {
     cpu=$(awk -v t=$((after - before)) -v q="${completed:-0}" -v hz="$(getconf CLK_TCK)" \
         'BEGIN { if (q > 0) printf "%.1f", t / hz * 1e6 / q; else print "-" }')
     results+=("$label|${qps:-0}|${avg:--}|$p99|${lost:--}|$rss|$cpu")
-    printf '  %-34s %9s QPS  avg %s ms  p99 %s ms  lost %s  RSS %s MB  CPU %s us/query\n' \
+    printf '  %-38s %9s QPS  avg %s ms  p99 %s ms  lost %s  RSS %s MB  CPU %s us/query\n' \
         "$label" "${qps:-0}" "${avg:--}" "$p99" "${lost:--}" "$rss" "$cpu" >&2
     rm -f "$out.verbose"
 }
@@ -207,11 +230,11 @@ ratio() {
 
 print_table() {
     local row
-    printf '\n| %-34s | %9s | %8s | %8s | %6s | %7s | %8s |\n' "server" "QPS" "avg ms" "p99 ms" "lost" "RSS MB" "CPU us/q"
-    printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..36})" "-----------" "----------" "----------" "--------" "---------" "----------"
+    printf '\n| %-38s | %9s | %8s | %8s | %6s | %7s | %8s |\n' "server" "QPS" "avg ms" "p99 ms" "lost" "RSS MB" "CPU us/q"
+    printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "-----------" "----------" "----------" "--------" "---------" "----------"
     for row in "${results[@]}"; do
         IFS='|' read -r label qps avg p99 lost rss cpu <<<"$row"
-        printf '| %-34s | %9s | %8s | %8s | %6s | %7s | %8s |\n' "$label" "$qps" "$avg" "$p99" "$lost" "$rss" "$cpu"
+        printf '| %-38s | %9s | %8s | %8s | %6s | %7s | %8s |\n' "$label" "$qps" "$avg" "$p99" "$lost" "$rss" "$cpu"
     done
 }
 
