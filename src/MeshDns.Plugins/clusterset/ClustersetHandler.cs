@@ -44,7 +44,7 @@ public sealed class ClustersetHandler : ChainedDnsHandler
         }
 
         var zone = table.Zones[zoneIndex];
-        var decision = TableLookup.Decide(context, table, zone, name, podsInsecure: false);
+        var decision = TableLookup.Decide(context, table, zone, name, podsInsecure: false, srvSpellings: false);
         switch (decision.Kind)
         {
             case DecisionKind.Answer:

@@ -34,8 +34,12 @@ internal static class TableLookup
 
     private static ReadOnlySpan<byte> PodLabel => "pod"u8;
 
-    /// <summary>NXDOMAIN or NODATA or records, as CoreDNS's handler decides them per query type.</summary>
-    public static Decision Decide(DnsRequestContext context, AnswerTable table, ZoneAnswers zone, ReadOnlySpan<byte> name, bool podsInsecure)
+    /// <summary>
+    /// NXDOMAIN or NODATA or records, as CoreDNS's handler decides them per query type. <paramref name="srvSpellings"/>:
+    /// a five-label <c>a.b.svc.ns.svc</c> name is a port name that may lack its underscores (the kubernetes schema; in
+    /// the clusterset schema such a name is an endpoint's <c>host.clusterid.svc.ns.svc</c>).
+    /// </summary>
+    public static Decision Decide(DnsRequestContext context, AnswerTable table, ZoneAnswers zone, ReadOnlySpan<byte> name, bool podsInsecure, bool srvSpellings = true)
     {
         var relative = WireName.CountLabels(name) - zone.Labels;
         var type = context.QuestionType;
@@ -45,7 +49,7 @@ internal static class TableLookup
         Span<byte> canonical = stackalloc byte[WireName.MaxLength + 2];
         scoped var lookup = name;
         var renamed = false;
-        if (!zone.IsReverse && relative == 5 && LabelIs(name, 4, SvcLabel) && (Label(name, 0)[0] != (byte)'_' || Label(name, 1)[0] != (byte)'_'))
+        if (srvSpellings && !zone.IsReverse && relative == 5 && LabelIs(name, 4, SvcLabel) && (Label(name, 0)[0] != (byte)'_' || Label(name, 1)[0] != (byte)'_'))
         {
             var length = Canonicalize(name, canonical);
             if (length < 0)
