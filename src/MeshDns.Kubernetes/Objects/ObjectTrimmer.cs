@@ -11,10 +11,10 @@ public sealed record ObjectTrimOptions
     public static ObjectTrimOptions Default { get; } = new();
 
     /// <summary>
-    /// Annotation prefixes kept on services. Default: <c>meshdns.io/</c>, <c>multicluster.kubernetes.io/</c> and
-    /// <c>service.cilium.io/</c> (Cilium's global-service markers, read by clusterset).
+    /// Annotation prefixes kept on services. Default: <c>meshdns.io/</c>, <c>multicluster.kubernetes.io/</c>,
+    /// <c>service.cilium.io/</c> and <c>io.cilium/</c> (Cilium's global-service markers, new and old, read by clusterset).
     /// </summary>
-    public ImmutableArray<string> ServiceAnnotationPrefixes { get; init; } = ["meshdns.io/", "multicluster.kubernetes.io/", "service.cilium.io/"];
+    public ImmutableArray<string> ServiceAnnotationPrefixes { get; init; } = ["meshdns.io/", "multicluster.kubernetes.io/", "service.cilium.io/", "io.cilium/"];
 
     /// <summary>Label prefixes kept on services. Default: <c>meshdns.io/</c>, <c>multicluster.kubernetes.io/</c> and <c>service.kubernetes.io/</c>.</summary>
     public ImmutableArray<string> ServiceLabelPrefixes { get; init; } = ["meshdns.io/", "multicluster.kubernetes.io/", "service.kubernetes.io/"];

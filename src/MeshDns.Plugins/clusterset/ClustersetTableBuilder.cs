@@ -26,6 +26,11 @@ public sealed class ClustersetTableBuilder
     /// <summary>Cilium: <c>"false"</c> keeps this cluster's endpoints to its own clients.</summary>
     public const string CiliumSharedAnnotation = "service.cilium.io/shared";
 
+    /// <summary>Cilium before 1.12 spelled the two markers this way; still honoured.</summary>
+    public const string LegacyCiliumGlobalAnnotation = "io.cilium/global-service";
+
+    public const string LegacyCiliumSharedAnnotation = "io.cilium/shared-service";
+
     /// <summary>Cilium: <c>local</c>, <c>remote</c> or <c>none</c>.</summary>
     public const string CiliumAffinityAnnotation = "service.cilium.io/affinity";
 
@@ -284,7 +289,7 @@ public sealed class ClustersetTableBuilder
             var ready = ServiceRecords.ReadyAddresses(service, snapshot, member.EndpointPodNames, member.NoEndpoints)
                 .Select(r => r with { Host = r.Host + "." + clusterId })
                 .ToList();
-            var shared = !string.Equals(service.Annotations.GetValueOrDefault(CiliumSharedAnnotation), "false", StringComparison.OrdinalIgnoreCase);
+            var shared = !IsFalse(service.Annotations.GetValueOrDefault(CiliumSharedAnnotation) ?? service.Annotations.GetValueOrDefault(LegacyCiliumSharedAnnotation));
             participants.Add(new Participant(i, service, ready, shared));
         }
 
@@ -293,8 +298,12 @@ public sealed class ClustersetTableBuilder
 
     private bool IsExported(ClusterSnapshot snapshot, ServiceInfo service) =>
         _options.Export == ExportMode.All
-        || string.Equals(service.Annotations.GetValueOrDefault(CiliumGlobalAnnotation), "true", StringComparison.OrdinalIgnoreCase)
+        || IsTrue(service.Annotations.GetValueOrDefault(CiliumGlobalAnnotation) ?? service.Annotations.GetValueOrDefault(LegacyCiliumGlobalAnnotation))
         || snapshot.ServiceExports.ContainsKey(service.Key);
+
+    private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsFalse(string? value) => string.Equals(value, "false", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// The policy for clients local to <paramref name="local"/>, and the member order it works through: an FSM

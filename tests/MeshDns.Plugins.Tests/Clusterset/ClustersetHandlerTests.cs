@@ -39,6 +39,10 @@ public sealed class ClustersetHandlerTests
         await using (var mesh = await ClustersetHarness.StartAsync(Corefile(string.Empty), Sources(objects)))
         {
             Assert.Equal(["10.244.0.1"], Addresses(await mesh.QueryAsync(Svc, T.A)));
+
+            // Cilium's older spelling counts too.
+            mesh.Region(1).Upsert(Cassandra(1, 1, ("io.cilium/global-service", "true")));
+            Assert.Equal(["10.244.0.1", "10.245.0.1"], Addresses(await mesh.QueryAsync(Svc, T.A)));
         }
 
         await using (var mesh = await ClustersetHarness.StartAsync(Corefile("export all"), Sources(objects)))
