@@ -203,6 +203,25 @@ public sealed class ClustersetHandlerTests
     }
 
     [Fact]
+    public async Task ServeAsync_HostnameRules_OfEachMembersStanza_PodNamesOrDashedAddresses()
+    {
+        // aws's stanza has endpoint_pod_names, gcp's does not; neither endpoint has a hostname.
+        var corefile = Corefile(string.Empty, regions: 2).Replace("cluster aws\n", "cluster aws\n        endpoint_pod_names\n", StringComparison.Ordinal);
+        IKubernetesObject[] Objects(string address) =>
+        [
+            Annotated(Service("db", "cassandra", "None", Port("cql", 9042)), Global),
+            Slice("db", "cassandra-x", "cassandra", [Endpoint(address, pod: "cassandra-7f9c")], SlicePort("cql", 9042)),
+        ];
+        await using var mesh = await ClustersetHarness.StartAsync(corefile, Sources(Objects("10.244.0.9"), Objects("fd00:245::9")));
+
+        Assert.Equal(["10.244.0.9"], Addresses(await mesh.QueryAsync("cassandra-7f9c.aws." + Svc, T.A)));
+        Assert.Equal(["fd00:245::9"], Addresses(await mesh.QueryAsync("fd00-245--9.gcp." + Svc, T.AAAA)));
+        Assert.Equal(["fd00:245::9"], Addresses(await mesh.QueryAsync(Svc, T.AAAA)));
+        Assert.Equal(["cassandra-7f9c.aws.cassandra.db.svc.clusterset.local. 9042", "fd00-245--9.gcp.cassandra.db.svc.clusterset.local. 9042"],
+            SrvTargets(await mesh.QueryAsync(Svc, T.SRV)));
+    }
+
+    [Fact]
     public async Task ServeAsync_Srv_TargetsHostNamesWithGlue_PortsMergedByName()
     {
         var aws = Cassandra(0, 1, Global);
