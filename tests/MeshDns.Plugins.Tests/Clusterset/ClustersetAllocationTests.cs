@@ -56,6 +56,13 @@ public sealed class ClustersetAllocationTests(ITestOutputHelper output)
         Assert.True(Completed(handler.ServeAsync(context)));
         Assert.Equal(answers, context.Response.Answers.Count);
 
+        // Past tiered compilation first: a tier-1 re-JIT may allocate once, which is not a per-query cost.
+        for (var i = 0; i < 3000; i++)
+        {
+            context.Load(query, DnsTransport.Udp);
+            Completed(handler.ServeAsync(context));
+        }
+
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 1000; i++)
         {
