@@ -24,6 +24,7 @@ public static class PluginCatalog
         new Loop.LoopSetup(),
         new Kubernetes.KubernetesSetup(),
         new Kubernetes.KubernetaiSetup(),
+        new Clusterset.ClustersetSetup(),
     ];
 
     public static PluginRegistry CreateRegistry() => new(All());

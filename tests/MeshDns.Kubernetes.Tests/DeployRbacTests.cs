@@ -14,7 +14,7 @@ public sealed class DeployRbacTests
     public void ClusterRole_GrantsListWatchOnExactlyTheWatchedResources()
     {
         var grants = Grants();
-        var watched = new[] { ResourceTypes.Namespaces(Pool), ResourceTypes.Services(ObjectTrimOptions.Default, Pool), ResourceTypes.EndpointSlices(Pool), ResourceTypes.Pods(Pool), ResourceTypes.ServiceExports(Pool) }
+        var watched = new[] { ResourceTypes.Namespaces(Pool), ResourceTypes.Services(ObjectTrimOptions.Default, Pool), ResourceTypes.EndpointSlices(Pool), ResourceTypes.Pods(Pool), ResourceTypes.ServiceExports(Pool), ResourceTypes.GlobalTrafficPolicies(Pool) }
             .SelectMany(t => new[] { ("list", t.RbacName), ("watch", t.RbacName) })
             .ToHashSet();
         Assert.Equal(watched.Order(), grants.Order());
@@ -42,7 +42,7 @@ public sealed class DeployRbacTests
         }
 
         server.AllowOnly("admin", Grants());
-        await using (var source = await Fast.StartSyncedAsync(server, o => o with { WatchPods = true, WatchServiceExports = true }))
+        await using (var source = await Fast.StartSyncedAsync(server, o => o with { WatchPods = true, WatchServiceExports = true, WatchGlobalTrafficPolicies = true }))
         {
             Assert.Equal(SyncState.Synced, source.Status.State);
             Assert.DoesNotContain(server.Requests, r => r.StatusCode == 403);

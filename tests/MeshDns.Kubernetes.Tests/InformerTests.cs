@@ -391,6 +391,33 @@ public sealed class InformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GlobalTrafficPolicies_CrdMissing_AbsentNotAnErrorLoop()
+    {
+        await using var bare = await FakeKubernetesServer.StartAsync(new() { GlobalTrafficPoliciesInstalled = false, ClusterName = "bare" });
+        bare.Upsert(Svc("web", "10.96.10.10"));
+        await using var source = await Fast.StartSyncedAsync(bare, o => o with { WatchGlobalTrafficPolicies = true });
+        var policies = source.Status.Informers.Single(i => i.Kind == ResourceKind.GlobalTrafficPolicy);
+        Assert.Equal(SyncState.Absent, policies.State);
+        Assert.Equal(SyncState.Synced, source.Status.State);
+        await Task.Delay(500);
+        Assert.True(bare.Requests.Count(r => r.Path.Contains("globaltrafficpolicies", StringComparison.Ordinal)) <= 2);
+    }
+
+    [Fact]
+    public async Task GlobalTrafficPolicies_Installed_WatchedWithTheirSpec()
+    {
+        _server.Upsert(FakeObjects.GlobalTrafficPolicy("dns-test", "web", "FailOver", "default/default/default/cluster-1", "default/default/default/cluster-3"));
+        await using var source = await Fast.StartSyncedAsync(_server, o => o with { WatchGlobalTrafficPolicies = true });
+        var policy = source.Snapshot.GlobalTrafficPolicies[new ObjectKey("dns-test", "web")];
+        Assert.Equal("FailOver", policy.LbType);
+        Assert.Equal(["cluster-1", "cluster-3"], policy.Targets.Select(t => t.ClusterName));
+        _server.Upsert(FakeObjects.GlobalTrafficPolicy("dns-test", "web", "ActiveActive"));
+        await Fast.Eventually(() => source.Snapshot.GlobalTrafficPolicies[new ObjectKey("dns-test", "web")].LbType == "ActiveActive", "policy updated");
+        _server.Delete("GlobalTrafficPolicy", "dns-test", "web");
+        await Fast.Eventually(() => source.Snapshot.GlobalTrafficPolicies.IsEmpty, "policy deleted");
+    }
+
+    [Fact]
     public async Task SlowBodies_StillSync()
     {
         _server.SlowBodies(TimeSpan.FromMilliseconds(2), 512);

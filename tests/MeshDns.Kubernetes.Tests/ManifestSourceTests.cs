@@ -64,6 +64,32 @@ public sealed class ManifestSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task MulticlusterKinds_ServiceExportsAndGlobalTrafficPoliciesRead()
+    {
+        _dir.File("mcs.yaml", """
+            apiVersion: multicluster.x-k8s.io/v1alpha1
+            kind: ServiceExport
+            metadata: {name: web, namespace: shop}
+            ---
+            apiVersion: flomesh.io/v1alpha1
+            kind: GlobalTrafficPolicy
+            metadata: {name: web, namespace: shop}
+            spec:
+              lbType: FailOver
+              targets:
+              - clusterKey: default/default/default/cluster-1
+                weight: 3
+            """);
+        await using var manifests = Source();
+        await manifests.StartAsync(CancellationToken.None);
+        Assert.True(manifests.Snapshot.ServiceExports.ContainsKey(new ObjectKey("shop", "web")));
+        var policy = manifests.Snapshot.GlobalTrafficPolicies[new ObjectKey("shop", "web")];
+        Assert.Equal("FailOver", policy.LbType);
+        Assert.Equal(new TrafficTargetInfo("default/default/default/cluster-1", 3), Assert.Single(policy.Targets));
+        Assert.Equal("cluster-1", policy.Targets[0].ClusterName);
+    }
+
+    [Fact]
     public async Task FileChanged_Reloaded_WithChangeNotifications()
     {
         _dir.File("a.yaml", SeedYaml('a'));

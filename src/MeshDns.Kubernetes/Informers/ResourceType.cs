@@ -119,4 +119,8 @@ internal static class ResourceTypes
     public static ResourceType ServiceExports(StringPool pool) => new ResourceType<MetadataOnlyDto>(
         ResourceKind.ServiceExport, "multicluster.x-k8s.io", "v1alpha1", "serviceexports", namespaced: true, optional: true,
         Json.ListDtoMetadataOnlyDto, Json.MetadataOnlyDto, d => d.Metadata, d => ObjectTrimmer.Trim(d, pool));
+
+    public static ResourceType GlobalTrafficPolicies(StringPool pool) => new ResourceType<GlobalTrafficPolicyDto>(
+        ResourceKind.GlobalTrafficPolicy, "flomesh.io", "v1alpha1", "globaltrafficpolicies", namespaced: true, optional: true,
+        Json.ListDtoGlobalTrafficPolicyDto, Json.GlobalTrafficPolicyDto, d => d.Metadata, d => ObjectTrimmer.Trim(d, pool));
 }

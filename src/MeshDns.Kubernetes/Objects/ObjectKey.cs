@@ -28,6 +28,7 @@ public enum ResourceKind
     EndpointSlice,
     Pod,
     ServiceExport,
+    GlobalTrafficPolicy,
 }
 
 /// <summary>Anything the cache keeps: trimmed, immutable, with its key and the server's resourceVersion.</summary>

@@ -10,8 +10,11 @@ public sealed record ObjectTrimOptions
 {
     public static ObjectTrimOptions Default { get; } = new();
 
-    /// <summary>Annotation prefixes kept on services. Default: <c>meshdns.io/</c> and <c>multicluster.kubernetes.io/</c>.</summary>
-    public ImmutableArray<string> ServiceAnnotationPrefixes { get; init; } = ["meshdns.io/", "multicluster.kubernetes.io/"];
+    /// <summary>
+    /// Annotation prefixes kept on services. Default: <c>meshdns.io/</c>, <c>multicluster.kubernetes.io/</c>,
+    /// <c>service.cilium.io/</c> and <c>io.cilium/</c> (Cilium's global-service markers, new and old, read by clusterset).
+    /// </summary>
+    public ImmutableArray<string> ServiceAnnotationPrefixes { get; init; } = ["meshdns.io/", "multicluster.kubernetes.io/", "service.cilium.io/", "io.cilium/"];
 
     /// <summary>Label prefixes kept on services. Default: <c>meshdns.io/</c>, <c>multicluster.kubernetes.io/</c> and <c>service.kubernetes.io/</c>.</summary>
     public ImmutableArray<string> ServiceLabelPrefixes { get; init; } = ["meshdns.io/", "multicluster.kubernetes.io/", "service.kubernetes.io/"];
@@ -258,6 +261,26 @@ internal static class ObjectTrimmer
         return meta?.Name is { Length: > 0 } name
             ? new ServiceExportInfo(pool.Get(meta.Namespace) ?? string.Empty, name, meta.ResourceVersion ?? string.Empty)
             : null;
+    }
+
+    internal static GlobalTrafficPolicyInfo? Trim(GlobalTrafficPolicyDto dto, StringPool pool)
+    {
+        var meta = dto.Metadata;
+        if (meta?.Name is not { Length: > 0 } name)
+        {
+            return null;
+        }
+
+        var targets = ImmutableArray.CreateBuilder<TrafficTargetInfo>();
+        foreach (var target in dto.Spec?.Targets ?? [])
+        {
+            if (!string.IsNullOrEmpty(target.ClusterKey))
+            {
+                targets.Add(new TrafficTargetInfo(pool.Get(target.ClusterKey, target.ClusterKey), target.Weight));
+            }
+        }
+
+        return new GlobalTrafficPolicyInfo(pool.Get(meta.Namespace) ?? string.Empty, name, dto.Spec?.LbType ?? string.Empty, targets.DrainToImmutable(), meta.ResourceVersion ?? string.Empty);
     }
 
     private static ImmutableDictionary<string, string> ToImmutable(Dictionary<string, string>? source, ImmutableArray<string>? keepPrefixes, StringPool pool)

@@ -103,3 +103,20 @@ public sealed record ServiceExportInfo(string Namespace, string Name, string Res
 {
     public ObjectKey Key => new(Namespace, Name);
 }
+
+/// <summary>One target of a <see cref="GlobalTrafficPolicyInfo"/>: FSM's cluster key (<c>default/default/default/cluster-1</c>) and weight.</summary>
+public sealed record TrafficTargetInfo(string ClusterKey, int? Weight)
+{
+    /// <summary>The cluster's name: the last segment of the cluster key.</summary>
+    public string ClusterName => ClusterKey[(ClusterKey.LastIndexOf('/') + 1)..];
+}
+
+/// <summary>
+/// A flomesh.io/v1alpha1 GlobalTrafficPolicy (Flomesh FSM): how clients in this cluster reach the service of the same
+/// name and namespace across clusters. <see cref="LbType"/> is <c>Locality</c>, <c>FailOver</c> or <c>ActiveActive</c>
+/// as written (empty when absent: FSM's default, Locality).
+/// </summary>
+public sealed record GlobalTrafficPolicyInfo(string Namespace, string Name, string LbType, ImmutableArray<TrafficTargetInfo> Targets, string ResourceVersion) : IKubernetesObject
+{
+    public ObjectKey Key => new(Namespace, Name);
+}

@@ -27,6 +27,7 @@ public sealed class ClusterSnapshot
         SnapshotDictionary<ObjectKey, EndpointSliceInfo> endpointSlices,
         SnapshotDictionary<ObjectKey, PodInfo> pods,
         SnapshotDictionary<ObjectKey, ServiceExportInfo> serviceExports,
+        SnapshotDictionary<ObjectKey, GlobalTrafficPolicyInfo> globalTrafficPolicies,
         SnapshotDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>> endpointSlicesByService,
         SnapshotDictionary<IPAddress, ImmutableArray<ServiceInfo>> servicesByClusterIP,
         SnapshotDictionary<IPAddress, ImmutableArray<EndpointAddressRef>> endpointsByIP,
@@ -41,6 +42,7 @@ public sealed class ClusterSnapshot
         EndpointSlices = endpointSlices;
         Pods = pods;
         ServiceExports = serviceExports;
+        GlobalTrafficPolicies = globalTrafficPolicies;
         EndpointSlicesByService = endpointSlicesByService;
         ServicesByClusterIP = servicesByClusterIP;
         EndpointsByIP = endpointsByIP;
@@ -54,6 +56,7 @@ public sealed class ClusterSnapshot
         SnapshotDictionary<ObjectKey, EndpointSliceInfo>.Empty,
         SnapshotDictionary<ObjectKey, PodInfo>.Empty,
         SnapshotDictionary<ObjectKey, ServiceExportInfo>.Empty,
+        SnapshotDictionary<ObjectKey, GlobalTrafficPolicyInfo>.Empty,
         SnapshotDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>>.Empty,
         SnapshotDictionary<IPAddress, ImmutableArray<ServiceInfo>>.Empty,
         SnapshotDictionary<IPAddress, ImmutableArray<EndpointAddressRef>>.Empty,
@@ -85,6 +88,9 @@ public sealed class ClusterSnapshot
     /// <summary>ServiceExports by (namespace, name); empty unless watched.</summary>
     public SnapshotDictionary<ObjectKey, ServiceExportInfo> ServiceExports { get; }
 
+    /// <summary>FSM GlobalTrafficPolicies by (namespace, name); empty unless watched.</summary>
+    public SnapshotDictionary<ObjectKey, GlobalTrafficPolicyInfo> GlobalTrafficPolicies { get; }
+
     /// <summary>EndpointSlices by owning service (label <c>kubernetes.io/service-name</c>).</summary>
     public SnapshotDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>> EndpointSlicesByService { get; }
 
@@ -104,6 +110,7 @@ public sealed class ClusterSnapshot
         ResourceKind.EndpointSlice => EndpointSlices.Count,
         ResourceKind.Pod => Pods.Count,
         ResourceKind.ServiceExport => ServiceExports.Count,
+        ResourceKind.GlobalTrafficPolicy => GlobalTrafficPolicies.Count,
         _ => 0,
     };
 

@@ -25,7 +25,7 @@ internal sealed class ClusterStateStore : IInformerSink
     private readonly Channel<Delta> _channel = Channel.CreateUnbounded<Delta>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<ResourceKind> _expected;
     private readonly HashSet<ResourceKind> _replaced = [];
-    private static readonly ResourceKind[] Kinds = [ResourceKind.Service, ResourceKind.EndpointSlice, ResourceKind.Pod, ResourceKind.ServiceExport];
+    private static readonly ResourceKind[] Kinds = [ResourceKind.Service, ResourceKind.EndpointSlice, ResourceKind.Pod, ResourceKind.ServiceExport, ResourceKind.GlobalTrafficPolicy];
 
     // Objects live once: visible ones only in the snapshot builders, the ones the namespace filters hide here.
     private readonly Dictionary<ResourceKind, Dictionary<ObjectKey, IKubernetesObject>> _hidden = [];
@@ -40,6 +40,7 @@ internal sealed class ClusterStateStore : IInformerSink
     private readonly SnapshotDictionary<ObjectKey, EndpointSliceInfo>.Builder _slices;
     private readonly SnapshotDictionary<ObjectKey, PodInfo>.Builder _pods;
     private readonly SnapshotDictionary<ObjectKey, ServiceExportInfo>.Builder _exports;
+    private readonly SnapshotDictionary<ObjectKey, GlobalTrafficPolicyInfo>.Builder _trafficPolicies;
     private readonly SnapshotDictionary<ObjectKey, ImmutableArray<EndpointSliceInfo>>.Builder _slicesByService;
     private readonly SnapshotDictionary<IPAddress, ImmutableArray<ServiceInfo>>.Builder _servicesByIP;
     private readonly SnapshotDictionary<IPAddress, ImmutableArray<EndpointAddressRef>>.Builder _endpointsByIP;
@@ -67,6 +68,7 @@ internal sealed class ClusterStateStore : IInformerSink
         _slices = _snapshot.EndpointSlices.ToBuilder();
         _pods = _snapshot.Pods.ToBuilder();
         _exports = _snapshot.ServiceExports.ToBuilder();
+        _trafficPolicies = _snapshot.GlobalTrafficPolicies.ToBuilder();
         _slicesByService = _snapshot.EndpointSlicesByService.ToBuilder();
         _servicesByIP = _snapshot.ServicesByClusterIP.ToBuilder();
         _endpointsByIP = _snapshot.EndpointsByIP.ToBuilder();
@@ -215,6 +217,7 @@ internal sealed class ClusterStateStore : IInformerSink
             ResourceKind.EndpointSlice => _slices.GetValueOrDefault(key),
             ResourceKind.Pod => _pods.GetValueOrDefault(key),
             ResourceKind.ServiceExport => _exports.GetValueOrDefault(key),
+            ResourceKind.GlobalTrafficPolicy => _trafficPolicies.GetValueOrDefault(key),
             _ => null,
         };
     }
@@ -228,6 +231,7 @@ internal sealed class ClusterStateStore : IInformerSink
             ResourceKind.EndpointSlice => _slices.Keys,
             ResourceKind.Pod => _pods.Keys,
             ResourceKind.ServiceExport => _exports.Keys,
+            ResourceKind.GlobalTrafficPolicy => _trafficPolicies.Keys,
             _ => [],
         };
         return visible.Concat(_hidden[kind].Keys);
@@ -380,6 +384,10 @@ internal sealed class ClusterStateStore : IInformerSink
                 existed = _exports.ContainsKey(key);
                 _exports[key] = export;
                 break;
+            case GlobalTrafficPolicyInfo policy:
+                existed = _trafficPolicies.ContainsKey(key);
+                _trafficPolicies[key] = policy;
+                break;
             default:
                 return;
         }
@@ -406,6 +414,9 @@ internal sealed class ClusterStateStore : IInformerSink
                 break;
             case ResourceKind.ServiceExport:
                 removed = _exports.Remove(key);
+                break;
+            case ResourceKind.GlobalTrafficPolicy:
+                removed = _trafficPolicies.Remove(key);
                 break;
         }
 
@@ -536,6 +547,7 @@ internal sealed class ClusterStateStore : IInformerSink
             _slices.ToImmutable(),
             _pods.ToImmutable(),
             _exports.ToImmutable(),
+            _trafficPolicies.ToImmutable(),
             _slicesByService.ToImmutable(),
             _servicesByIP.ToImmutable(),
             _endpointsByIP.ToImmutable(),

@@ -121,6 +121,7 @@ public sealed class InMemoryClusterSource : IClusterSource
         EndpointSliceInfo => ResourceKind.EndpointSlice,
         PodInfo => ResourceKind.Pod,
         ServiceExportInfo => ResourceKind.ServiceExport,
+        GlobalTrafficPolicyInfo => ResourceKind.GlobalTrafficPolicy,
         _ => throw new ArgumentException($"unknown object type {item?.GetType().Name}", nameof(item)),
     };
 

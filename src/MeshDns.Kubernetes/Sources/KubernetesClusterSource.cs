@@ -32,6 +32,9 @@ public sealed record KubernetesClusterOptions
     /// <summary>Watch multicluster.x-k8s.io/v1alpha1 ServiceExports; a cluster without the CRD reports it Absent.</summary>
     public bool WatchServiceExports { get; init; }
 
+    /// <summary>Watch flomesh.io/v1alpha1 GlobalTrafficPolicies; a cluster without the CRD reports it Absent.</summary>
+    public bool WatchGlobalTrafficPolicies { get; init; }
+
     /// <summary>Minimum time between two published snapshots while changes keep coming.</summary>
     public TimeSpan CoalesceInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 }
@@ -86,6 +89,11 @@ public sealed class KubernetesClusterSource : IClusterSource
         if (options.WatchServiceExports)
         {
             types.Add((ResourceTypes.ServiceExports(pool), null));
+        }
+
+        if (options.WatchGlobalTrafficPolicies)
+        {
+            types.Add((ResourceTypes.GlobalTrafficPolicies(pool), null));
         }
 
         _store = new ClusterStateStore(options.Name, options.Filter, types.Select(t => t.Type.Kind), options.CoalesceInterval, _time, logger);

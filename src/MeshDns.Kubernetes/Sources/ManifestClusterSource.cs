@@ -32,7 +32,7 @@ public sealed record ManifestClusterOptions
 }
 
 /// <summary>
-/// Reads multi-document YAML files holding Namespace, Service, EndpointSlice, Pod and ServiceExport objects (and
+/// Reads multi-document YAML files holding Namespace, Service, EndpointSlice, Pod, ServiceExport and GlobalTrafficPolicy objects (and
 /// <c>kind: List</c>), decodes them with the same wire types and trimming as the API-server source, and reloads when
 /// the files change. Other kinds are ignored with a log line. A broken file is logged with its name and the reason,
 /// and the last good snapshot stays; at start a broken folder fails <see cref="StartAsync"/>.
@@ -300,6 +300,7 @@ public sealed class ManifestClusterSource : IClusterSource
             ("EndpointSlice", "discovery.k8s.io") => ResourceKind.EndpointSlice,
             ("Pod", "") => ResourceKind.Pod,
             ("ServiceExport", "multicluster.x-k8s.io") => ResourceKind.ServiceExport,
+            ("GlobalTrafficPolicy", "flomesh.io") => ResourceKind.GlobalTrafficPolicy,
             _ => null,
         };
         if (resource is not { } resourceKind)
@@ -338,6 +339,9 @@ public sealed class ManifestClusterSource : IClusterSource
                 break;
             case ResourceKind.Pod:
                 trimmed = ObjectTrimmer.Trim(root.Deserialize(context.PodDto)!, _pool);
+                break;
+            case ResourceKind.GlobalTrafficPolicy:
+                trimmed = ObjectTrimmer.Trim(root.Deserialize(context.GlobalTrafficPolicyDto)!, _pool);
                 break;
             default:
                 trimmed = ObjectTrimmer.Trim(root.Deserialize(context.MetadataOnlyDto)!, _pool);

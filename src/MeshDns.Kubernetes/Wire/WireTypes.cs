@@ -155,6 +155,25 @@ internal sealed class MetadataOnlyDto
     public ObjectMetaDto? Metadata { get; set; }
 }
 
+internal sealed class TrafficTargetDto
+{
+    public string? ClusterKey { get; set; }
+    public int? Weight { get; set; }
+}
+
+internal sealed class GlobalTrafficPolicySpecDto
+{
+    public string? LbType { get; set; }
+    public List<TrafficTargetDto>? Targets { get; set; }
+}
+
+/// <summary>flomesh.io/v1alpha1 GlobalTrafficPolicy.</summary>
+internal sealed class GlobalTrafficPolicyDto
+{
+    public ObjectMetaDto? Metadata { get; set; }
+    public GlobalTrafficPolicySpecDto? Spec { get; set; }
+}
+
 internal sealed class StatusCauseDto
 {
     public string? Reason { get; set; }
@@ -219,11 +238,13 @@ internal sealed class ExecCredentialDto
 [JsonSerializable(typeof(ListDto<EndpointSliceDto>))]
 [JsonSerializable(typeof(ListDto<PodDto>))]
 [JsonSerializable(typeof(ListDto<MetadataOnlyDto>))]
+[JsonSerializable(typeof(ListDto<GlobalTrafficPolicyDto>))]
 [JsonSerializable(typeof(NamespaceDto))]
 [JsonSerializable(typeof(ServiceDto))]
 [JsonSerializable(typeof(EndpointSliceDto))]
 [JsonSerializable(typeof(PodDto))]
 [JsonSerializable(typeof(MetadataOnlyDto))]
+[JsonSerializable(typeof(GlobalTrafficPolicyDto))]
 [JsonSerializable(typeof(StatusDto))]
 [JsonSerializable(typeof(ExecCredentialDto))]
 internal sealed partial class KubernetesJsonContext : JsonSerializerContext;

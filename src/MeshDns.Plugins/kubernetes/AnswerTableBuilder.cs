@@ -20,7 +20,6 @@ public sealed record TableUpdate(AnswerTable Table, NameChange? Changes, IReadOn
 public sealed class AnswerTableBuilder
 {
     private const uint DnsVersionTtl = 28800;
-    private static readonly DnsName Hostmaster = DnsName.Parse("hostmaster.");
 
     private readonly KubernetesOptions _options;
     private readonly TimeProvider _time;
@@ -43,7 +42,7 @@ public sealed class AnswerTableBuilder
         _forwardZones = [.. options.Zones.Where(z => !RecordNames.IsReverseZone(z))];
         _reverseZones = [.. options.Zones.Where(RecordNames.IsReverseZone)];
         _primaryZone = options.PrimaryZone;
-        _table = new AnswerTable([.. Enumerable.Repeat(NameShard.Empty, AnswerTable.ShardCount)], [], false, 0, -1, 0);
+        _table = new AnswerTable(AnswerTableEdit.EmptyShards(), [], false, 0, -1, 0);
         Rebuild(ClusterSnapshot.Empty(options.ClusterName));
     }
 
@@ -59,7 +58,7 @@ public sealed class AnswerTableBuilder
         _podNames.Clear();
         _ptrNames.Clear();
         _apexNames = [];
-        var edit = new Edit([.. Enumerable.Repeat(NameShard.Empty, AnswerTable.ShardCount)]);
+        var edit = new AnswerTableEdit(AnswerTableEdit.EmptyShards());
         UpdateApex(edit, snapshot);
         foreach (var ns in snapshot.Namespaces.Keys)
         {
@@ -178,7 +177,7 @@ public sealed class AnswerTableBuilder
             }
         }
 
-        var edit = new Edit(_table.Shards);
+        var edit = new AnswerTableEdit(_table.Shards);
         foreach (var ns in namespaces)
         {
             UpdateNamespace(edit, ns, snapshot);
@@ -207,7 +206,7 @@ public sealed class AnswerTableBuilder
         return Publish(edit, snapshot, delays);
     }
 
-    private TableUpdate Publish(Edit edit, ClusterSnapshot snapshot, IReadOnlyList<TimeSpan> delays)
+    private TableUpdate Publish(AnswerTableEdit edit, ClusterSnapshot snapshot, IReadOnlyList<TimeSpan> delays)
     {
         var old = _table;
         var shards = edit.Finish();
@@ -237,16 +236,11 @@ public sealed class AnswerTableBuilder
         return new TableUpdate(_table, changes, delays);
     }
 
-    private SoaRecord Soa(DnsName zone, uint serial)
-    {
-        RecordNames.TryJoin(zone, out var ns, "ns", "dns");
-        var mailbox = zone.IsRoot ? Hostmaster : DnsName.Concat(Hostmaster, zone);
-        return new SoaRecord(zone, Math.Min(_options.Ttl, 300), ns, mailbox, serial, 7200, 1800, 86400, _options.Ttl);
-    }
+    private SoaRecord Soa(DnsName zone, uint serial) => AnswerTableEdit.Soa(zone, _options.Ttl, serial);
 
     // ---- the zone's own names: apex (NS), svc., pod., dns-version., ns.dns. ----
 
-    private void UpdateApex(Edit edit, ClusterSnapshot snapshot)
+    private void UpdateApex(AnswerTableEdit edit, ClusterSnapshot snapshot)
     {
         var entries = new Dictionary<DnsName, NameEntry>(DnsNameComparer.Instance);
         var ttl = _options.Ttl;
@@ -263,14 +257,14 @@ public sealed class AnswerTableBuilder
                     ns.Add(new NsRecord(zone, ttl, target));
                 }
 
-                glue.Add(AddressRecord(target, address));
+                glue.Add(ServiceRecords.AddressRecord(target, address, _options.Ttl));
             }
 
             entries[zone] = new NameEntry { IsApex = true, Ns = [.. ns], NsAdditional = [.. glue] };
             entries[nsName] = new NameEntry
             {
-                A = [.. servers.Where(s => s.Address.AddressFamily == AddressFamily.InterNetwork).Select(s => AddressRecord(nsName, s.Address))],
-                Aaaa = [.. servers.Where(s => s.Address.AddressFamily == AddressFamily.InterNetworkV6).Select(s => AddressRecord(nsName, s.Address))],
+                A = [.. servers.Where(s => s.Address.AddressFamily == AddressFamily.InterNetwork).Select(s => ServiceRecords.AddressRecord(nsName, s.Address, _options.Ttl))],
+                Aaaa = [.. servers.Where(s => s.Address.AddressFamily == AddressFamily.InterNetworkV6).Select(s => ServiceRecords.AddressRecord(nsName, s.Address, _options.Ttl))],
             };
             RecordNames.TryJoin(zone, out var svc, "svc");
             RecordNames.TryJoin(zone, out var pod, "pod");
@@ -280,7 +274,7 @@ public sealed class AnswerTableBuilder
             entries[version] = new NameEntry { Txt = [new TxtRecord(version, DnsVersionTtl, KubernetesOptions.SchemaVersion)], OnlyType = DnsRecordType.TXT };
         }
 
-        _apexNames = Replace(edit, _apexNames, entries, subtree: null);
+        _apexNames = AnswerTableEdit.Replace(edit, _apexNames, entries, subtree: null);
     }
 
     /// <summary>
@@ -306,7 +300,7 @@ public sealed class AnswerTableBuilder
                     continue;
                 }
 
-                foreach (var ready in ReadyAddresses(service, snapshot))
+                foreach (var ready in ServiceRecords.ReadyAddresses(service, snapshot, _options.EndpointPodNames, _options.NoEndpoints))
                 {
                     if (RecordNames.TryJoin(serviceName, out var host, ready.Host))
                     {
@@ -326,7 +320,7 @@ public sealed class AnswerTableBuilder
 
     // ---- namespaces ----
 
-    private void UpdateNamespace(Edit edit, string ns, ClusterSnapshot snapshot)
+    private void UpdateNamespace(AnswerTableEdit edit, string ns, ClusterSnapshot snapshot)
     {
         var entries = new Dictionary<DnsName, NameEntry>(DnsNameComparer.Instance);
         if (snapshot.Namespaces.ContainsKey(ns))
@@ -345,18 +339,18 @@ public sealed class AnswerTableBuilder
             }
         }
 
-        var names = Replace(edit, _namespaceNames.GetValueOrDefault(ns) ?? [], entries, subtree: null);
-        Store(_namespaceNames, ns, names);
+        var names = AnswerTableEdit.Replace(edit, _namespaceNames.GetValueOrDefault(ns) ?? [], entries, subtree: null);
+        AnswerTableEdit.Store(_namespaceNames, ns, names);
     }
 
     // ---- services ----
 
-    private void UpdateService(Edit edit, ObjectKey key, ClusterSnapshot snapshot)
+    private void UpdateService(AnswerTableEdit edit, ObjectKey key, ClusterSnapshot snapshot)
     {
         var entries = new Dictionary<DnsName, NameEntry>(DnsNameComparer.Instance);
         if (snapshot.Services.GetValueOrDefault(key) is { } service && snapshot.Namespaces.ContainsKey(key.Namespace))
         {
-            var ready = service.Type == ServiceType.ExternalName ? [] : ReadyAddresses(service, snapshot);
+            var ready = service.Type == ServiceType.ExternalName ? [] : ServiceRecords.ReadyAddresses(service, snapshot, _options.EndpointPodNames, _options.NoEndpoints);
             foreach (var zone in _forwardZones)
             {
                 BuildService(entries, zone, service, ready);
@@ -372,8 +366,8 @@ public sealed class AnswerTableBuilder
             }
         }
 
-        var names = Replace(edit, _serviceNames.GetValueOrDefault(key) ?? [], entries, subtrees);
-        Store(_serviceNames, key, names);
+        var names = AnswerTableEdit.Replace(edit, _serviceNames.GetValueOrDefault(key) ?? [], entries, subtrees);
+        AnswerTableEdit.Store(_serviceNames, key, names);
     }
 
     private void BuildService(Dictionary<DnsName, NameEntry> entries, DnsName zone, ServiceInfo service, List<ReadyAddress> ready)
@@ -402,7 +396,7 @@ public sealed class AnswerTableBuilder
             return;
         }
 
-        var hosts = BuildHosts(entries, serviceName, ready);
+        var hosts = ServiceRecords.BuildHosts(entries, ready, h => RecordNames.TryJoin(serviceName, out var hostName, h) ? hostName : null, ttl);
         if (service.IsHeadless)
         {
             BuildHeadless(entries, serviceName, ready, hosts);
@@ -411,52 +405,6 @@ public sealed class AnswerTableBuilder
         {
             BuildClusterIP(entries, serviceName, service);
         }
-    }
-
-    /// <summary><c>host.svc.ns.svc.zone</c> for every ready endpoint: its addresses, and SRV for its ports.</summary>
-    private Dictionary<string, HostNames> BuildHosts(Dictionary<DnsName, NameEntry> entries, DnsName serviceName, List<ReadyAddress> ready)
-    {
-        var hosts = new Dictionary<string, HostNames>(StringComparer.Ordinal);
-        foreach (var item in ready)
-        {
-            if (!hosts.TryGetValue(item.Host, out var host))
-            {
-                if (!RecordNames.TryJoin(serviceName, out var hostName, item.Host))
-                {
-                    continue;
-                }
-
-                hosts[item.Host] = host = new HostNames(hostName);
-            }
-
-            host.Members.Add(item);
-            if (!host.Records.ContainsKey(item.Address))
-            {
-                host.Records[item.Address] = AddressRecord(host.Name, item.Address);
-            }
-        }
-
-        foreach (var host in hosts.Values)
-        {
-            var srv = new SrvSet(WeightFor(host.Members.Sum(m => Math.Max(1, m.Ports.Length))));
-            foreach (var member in host.Members)
-            {
-                foreach (var port in member.Ports)
-                {
-                    srv.Add(host.Name, host.Name, port.Port, host.Records[member.Address], _options.Ttl);
-                }
-            }
-
-            entries[host.Name] = new NameEntry
-            {
-                A = [.. host.Records.Values.Where(r => r.Type == DnsRecordType.A)],
-                Aaaa = [.. host.Records.Values.Where(r => r.Type == DnsRecordType.AAAA)],
-                Srv = [.. srv.Records],
-                SrvAdditional = [.. srv.Additional],
-            };
-        }
-
-        return hosts;
     }
 
     private void BuildClusterIP(Dictionary<DnsName, NameEntry> entries, DnsName serviceName, ServiceInfo service)
@@ -468,7 +416,7 @@ public sealed class AnswerTableBuilder
         }
 
         var addresses = service.ClusterIPs.Distinct().ToArray();
-        var records = addresses.Select(a => AddressRecord(serviceName, a)).ToArray();
+        var records = addresses.Select(a => ServiceRecords.AddressRecord(serviceName, a, _options.Ttl)).ToArray();
         entries[serviceName] = ClusterIPEntry(serviceName, serviceName, service.Ports, addresses, records);
 
         foreach (var group in service.Ports.Where(p => !string.IsNullOrEmpty(p.Name)).GroupBy(p => (Lower(p.Name!), Lower(p.Protocol))))
@@ -484,7 +432,7 @@ public sealed class AnswerTableBuilder
 
     private NameEntry ClusterIPEntry(DnsName owner, DnsName serviceName, ImmutableArray<ServicePortInfo> ports, IPAddress[] addresses, ResourceRecord[] serviceRecords)
     {
-        var srv = new SrvSet(WeightFor(ports.Length * addresses.Length));
+        var srv = new SrvRecordSet(ServiceRecords.WeightFor(ports.Length * addresses.Length));
         if (addresses.Length > 0)
         {
             foreach (var port in ports)
@@ -496,7 +444,7 @@ public sealed class AnswerTableBuilder
             }
         }
 
-        var own = owner.Equals(serviceName) ? serviceRecords : addresses.Select(a => AddressRecord(owner, a)).ToArray();
+        var own = owner.Equals(serviceName) ? serviceRecords : addresses.Select(a => ServiceRecords.AddressRecord(owner, a, _options.Ttl)).ToArray();
         return new NameEntry
         {
             A = [.. own.Where(r => r.Type == DnsRecordType.A)],
@@ -506,105 +454,27 @@ public sealed class AnswerTableBuilder
         };
     }
 
-    private void BuildHeadless(Dictionary<DnsName, NameEntry> entries, DnsName serviceName, List<ReadyAddress> ready, Dictionary<string, HostNames> hosts)
+    private void BuildHeadless(Dictionary<DnsName, NameEntry> entries, DnsName serviceName, List<ReadyAddress> ready, Dictionary<string, ServiceHost> hosts)
     {
         if (ready.Count == 0)
         {
             return;
         }
 
-        entries[serviceName] = HeadlessEntry(serviceName, ready, hosts, port => true);
+        entries[serviceName] = ServiceRecords.HeadlessEntry(serviceName, ready, hosts, port => true, _options.Ttl);
         var keys = ready.SelectMany(r => r.Ports).Where(p => !string.IsNullOrEmpty(p.Name)).Select(p => (Lower(p.Name!), Lower(p.Protocol))).Distinct();
         foreach (var (name, protocol) in keys)
         {
             if (RecordNames.TryJoin(serviceName, out var portName, "_" + name, "_" + protocol))
             {
-                entries[portName] = HeadlessEntry(portName, ready, hosts, p => Lower(p.Name ?? string.Empty) == name && Lower(p.Protocol) == protocol);
+                entries[portName] = ServiceRecords.HeadlessEntry(portName, ready, hosts, p => Lower(p.Name ?? string.Empty) == name && Lower(p.Protocol) == protocol, _options.Ttl);
             }
         }
-    }
-
-    private NameEntry HeadlessEntry(DnsName owner, List<ReadyAddress> ready, Dictionary<string, HostNames> hosts, Func<EndpointPortInfo, bool> portMatches)
-    {
-        var matching = new List<(ReadyAddress Member, EndpointPortInfo? Port)>();
-        foreach (var member in ready)
-        {
-            if (member.Ports.IsEmpty)
-            {
-                // CoreDNS's "no ports" sentinel: the address answers A queries and counts in SRV weights only.
-                if (portMatches(SentinelPort))
-                {
-                    matching.Add((member, null));
-                }
-
-                continue;
-            }
-
-            foreach (var port in member.Ports)
-            {
-                if (portMatches(port))
-                {
-                    matching.Add((member, port));
-                }
-            }
-        }
-
-        var srv = new SrvSet(WeightFor(matching.Count));
-        var a = new List<ResourceRecord>();
-        var aaaa = new List<ResourceRecord>();
-        var seen = new HashSet<IPAddress>();
-        foreach (var (member, port) in matching)
-        {
-            if (seen.Add(member.Address))
-            {
-                (member.Address.AddressFamily == AddressFamily.InterNetwork ? a : aaaa).Add(AddressRecord(owner, member.Address));
-            }
-
-            if (port is not null && hosts.TryGetValue(member.Host, out var host))
-            {
-                srv.Add(owner, host.Name, port.Port, host.Records[member.Address], _options.Ttl);
-            }
-        }
-
-        return new NameEntry { A = [.. a], Aaaa = [.. aaaa], Srv = [.. srv.Records], SrvAdditional = [.. srv.Additional] };
-    }
-
-    /// <summary>Ready, not terminating endpoint addresses of the service's slices (none with <c>noendpoints</c>).</summary>
-    private List<ReadyAddress> ReadyAddresses(ServiceInfo service, ClusterSnapshot snapshot)
-    {
-        var ready = new List<ReadyAddress>();
-        if (_options.NoEndpoints)
-        {
-            return ready;
-        }
-
-        foreach (var slice in snapshot.GetEndpointSlices(service.Namespace, service.Name).OrderBy(s => s.Name, StringComparer.Ordinal))
-        {
-            if (slice.AddressType == EndpointAddressType.Fqdn)
-            {
-                continue;
-            }
-
-            foreach (var endpoint in slice.Endpoints)
-            {
-                if (!endpoint.Ready || endpoint.Terminating)
-                {
-                    continue;
-                }
-
-                foreach (var address in endpoint.Addresses)
-                {
-                    ready.Add(new ReadyAddress(address, Lower(RecordNames.EndpointHostname(endpoint, address, _options.EndpointPodNames)), slice.Ports));
-                }
-            }
-        }
-
-        return ready;
     }
 
     // ---- reverse (PTR) ----
 
-    private void UpdatePtr(Edit edit, IPAddress address, ClusterSnapshot snapshot)
+    private void UpdatePtr(AnswerTableEdit edit, IPAddress address, ClusterSnapshot snapshot)
     {
         if (_reverseZones.Length == 0)
         {
@@ -664,7 +534,7 @@ public sealed class AnswerTableBuilder
 
     // ---- pods (verified mode) ----
 
-    private void UpdatePod(Edit edit, IPAddress address, string ns, ClusterSnapshot snapshot)
+    private void UpdatePod(AnswerTableEdit edit, IPAddress address, string ns, ClusterSnapshot snapshot)
     {
         if (_options.Pods != PodMode.Verified)
         {
@@ -681,64 +551,18 @@ public sealed class AnswerTableBuilder
             {
                 if (RecordNames.TryJoin(zone, out var name, label, Lower(ns), "pod"))
                 {
-                    var record = AddressRecord(name, address);
+                    var record = ServiceRecords.AddressRecord(name, address, _options.Ttl);
                     entries[name] = address.AddressFamily == AddressFamily.InterNetwork ? new NameEntry { A = [record] } : new NameEntry { Aaaa = [record] };
                 }
             }
         }
 
         var key = (address, ns);
-        var names = Replace(edit, _podNames.GetValueOrDefault(key) ?? [], entries, subtree: null);
-        Store(_podNames, key, names);
+        var names = AnswerTableEdit.Replace(edit, _podNames.GetValueOrDefault(key) ?? [], entries, subtree: null);
+        AnswerTableEdit.Store(_podNames, key, names);
     }
 
     // ---- helpers ----
-
-    /// <summary>Replaces an owner's names with <paramref name="entries"/>; returns the new name list.</summary>
-    private static List<DnsName> Replace(Edit edit, List<DnsName> old, Dictionary<DnsName, NameEntry> entries, List<DnsName>? subtree)
-    {
-        var mark = edit.Names.Count;
-        var changed = false;
-        foreach (var name in old)
-        {
-            if (!entries.ContainsKey(name))
-            {
-                changed |= edit.Remove(name);
-            }
-        }
-
-        foreach (var (name, entry) in entries)
-        {
-            changed |= edit.Set(name, entry);
-        }
-
-        if (changed && subtree is not null)
-        {
-            // A changed service changes its whole subtree (host, port and SRV names): one entry says it all.
-            edit.Subtrees.AddRange(subtree);
-            edit.Names.RemoveRange(mark, edit.Names.Count - mark);
-        }
-
-        return [.. entries.Keys];
-    }
-
-    private static void Store<TKey>(Dictionary<TKey, List<DnsName>> owners, TKey key, List<DnsName> names)
-        where TKey : notnull
-    {
-        if (names.Count == 0)
-        {
-            owners.Remove(key);
-        }
-        else
-        {
-            owners[key] = names;
-        }
-    }
-
-    private ResourceRecord AddressRecord(DnsName owner, IPAddress address) =>
-        address.AddressFamily == AddressFamily.InterNetwork ? new ARecord(owner, _options.Ttl, address) : new AaaaRecord(owner, _options.Ttl, address);
-
-    private static ushort WeightFor(int count) => count <= 0 ? (ushort)100 : (ushort)Math.Max(1, 100 / count);
 
     private static string Lower(string text) => text.ToLowerInvariant();
 
@@ -761,103 +585,5 @@ public sealed class AnswerTableBuilder
         }
     }
 
-    private static readonly EndpointPortInfo SentinelPort = new(null, string.Empty, -1, null);
 
-    private readonly record struct ReadyAddress(IPAddress Address, string Host, ImmutableArray<EndpointPortInfo> Ports);
-
-    private sealed class HostNames(DnsName name)
-    {
-        public DnsName Name { get; } = name;
-
-        public List<ReadyAddress> Members { get; } = [];
-
-        public Dictionary<IPAddress, ResourceRecord> Records { get; } = [];
-    }
-
-    /// <summary>SRV records with CoreDNS's de-duplication (one per target and port) and their additional records.</summary>
-    private sealed class SrvSet(ushort weight)
-    {
-        private readonly HashSet<(DnsName, int)> _targets = [];
-        private readonly HashSet<ResourceRecord> _seen = new(ReferenceEqualityComparer.Instance);
-
-        public List<ResourceRecord> Records { get; } = [];
-
-        public List<ResourceRecord> Additional { get; } = [];
-
-        public void Add(DnsName owner, DnsName target, int port, ResourceRecord address, uint ttl)
-        {
-            if (port is < 0 or > ushort.MaxValue)
-            {
-                return;
-            }
-
-            if (_targets.Add((target, port)))
-            {
-                Records.Add(new SrvRecord(owner, ttl, 0, weight, (ushort)port, target));
-            }
-
-            if (_seen.Add(address))
-            {
-                Additional.Add(address);
-            }
-        }
-    }
-
-    /// <summary>One update of the table: shards copied on first write, and the names that changed.</summary>
-    private sealed class Edit(NameShard[] current)
-    {
-        private readonly Dictionary<DnsName, NameEntry>?[] _copies = new Dictionary<DnsName, NameEntry>?[AnswerTable.ShardCount];
-
-        public bool Changed { get; set; }
-
-        public List<DnsName> Names { get; } = [];
-
-        public List<DnsName> Subtrees { get; set; } = [];
-
-        public bool Set(DnsName name, NameEntry entry)
-        {
-            var shard = AnswerTable.ShardOf(name.Wire);
-            if ((_copies[shard] ?? current[shard].Map).TryGetValue(name, out var old) && old.SameAs(entry))
-            {
-                return false;
-            }
-
-            Writable(shard)[name] = entry;
-            Touch(name);
-            return true;
-        }
-
-        public bool Remove(DnsName name)
-        {
-            var shard = AnswerTable.ShardOf(name.Wire);
-            if (!(_copies[shard] ?? current[shard].Map).ContainsKey(name))
-            {
-                return false;
-            }
-
-            Writable(shard).Remove(name);
-            Touch(name);
-            return true;
-        }
-
-        public NameShard[] Finish()
-        {
-            var shards = new NameShard[AnswerTable.ShardCount];
-            for (var i = 0; i < shards.Length; i++)
-            {
-                shards[i] = _copies[i] is { } copy ? new NameShard(copy) : current[i];
-            }
-
-            return shards;
-        }
-
-        private void Touch(DnsName name)
-        {
-            Changed = true;
-            Names.Add(name);
-        }
-
-        private Dictionary<DnsName, NameEntry> Writable(int shard) =>
-            _copies[shard] ??= new Dictionary<DnsName, NameEntry>(current[shard].Map, DnsNameComparer.Instance);
-    }
 }

@@ -37,7 +37,21 @@ public sealed partial class ClusterAnswers : IReadinessReporter
         _table = _builder.Table;
     }
 
-    public KubernetesOptions Options { get; }
+    public KubernetesOptions Options { get; private set; }
+
+    /// <summary>
+    /// Asks for MCS ServiceExports and FSM GlobalTrafficPolicies to be watched too (a <c>clusterset</c> member). Only
+    /// before <see cref="StartAsync"/>: the setting is part of what makes the shared source.
+    /// </summary>
+    public void WatchMulticlusterObjects()
+    {
+        if (_source is not null)
+        {
+            throw new InvalidOperationException($"cluster {Options.ClusterName} is already started");
+        }
+
+        Options = Options with { WatchMulticlusterObjects = true };
+    }
 
     /// <summary>The answers now: one volatile read, take it once per query.</summary>
     public AnswerTable Table => _table;

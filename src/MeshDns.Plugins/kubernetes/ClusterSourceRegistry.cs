@@ -169,6 +169,8 @@ public sealed partial class ClusterSourceRegistry
                     Filter = filter,
                     Limits = options.Limits,
                     WatchPods = options.Pods == PodMode.Verified,
+                    WatchServiceExports = options.WatchMulticlusterObjects,
+                    WatchGlobalTrafficPolicies = options.WatchMulticlusterObjects,
                 },
                 _services.LoggerFactory,
                 Metrics,
@@ -196,6 +198,7 @@ public sealed partial class ClusterSourceRegistry
             .Append("|nsl=").Append(filter.NamespaceLabels?.ToString())
             .Append("|l=").Append(filter.Labels?.ToString())
             .Append("|pods=").Append(options.Pods == PodMode.Verified)
+            .Append("|mcs=").Append(options.WatchMulticlusterObjects)
             .Append("|limits=").Append(options.Limits.Qps.ToString(CultureInfo.InvariantCulture)).Append(',').Append(options.Limits.Burst).Append(',').Append(options.Limits.MaxInflight);
         return key.ToString();
     }

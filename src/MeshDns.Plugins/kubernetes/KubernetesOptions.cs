@@ -79,8 +79,17 @@ public sealed record KubernetesOptions
     /// <summary>Zones answered, lower case (reverse zones included), in the order given.</summary>
     public required ImmutableArray<DnsName> Zones { get; init; }
 
-    /// <summary>The cluster's name in metrics, logs and readiness (the first forward zone without its dot, unless set).</summary>
+    /// <summary>
+    /// The cluster's name in metrics, logs, readiness and <c>clusterset</c> members: MeshDns's <c>cluster NAME</c>
+    /// option, else the first forward zone without its dot.
+    /// </summary>
     public required string ClusterName { get; init; }
+
+    /// <summary>
+    /// Also watch MCS ServiceExports and FSM GlobalTrafficPolicies (set when a <c>clusterset</c> lists this cluster as a
+    /// member; each is absent, not an error, where its CRD is not installed).
+    /// </summary>
+    public bool WatchMulticlusterObjects { get; init; }
 
     public ClusterConnection Connection { get; init; } = new ClusterConnection.InCluster();
 

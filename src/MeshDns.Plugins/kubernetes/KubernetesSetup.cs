@@ -79,12 +79,29 @@ public static partial class KubernetesStanza
         "multicluster", "zonal", "ptr_hostname_only", "resyncperiod", "upstream", "transfer", "federation", "autopath",
     };
 
+    /// <summary>The shared value (<see cref="PluginSetupContext.GetOrAddShared"/>) that maps cluster names to their stanzas.</summary>
+    public const string ClusterDirectoryKey = "kubernetes/clusters";
+
+    /// <summary>
+    /// The stanza whose cluster is <paramref name="clusterName"/> in this configuration, or null. Complete only once
+    /// every block is set up (<see cref="PluginSetupContext.AfterSetup"/>).
+    /// </summary>
+    public static ClusterAnswers? FindCluster(PluginSetupContext context, string clusterName)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.GetOrAddShared(ClusterDirectoryKey, () => new Dictionary<string, ClusterAnswers>(StringComparer.Ordinal))
+            .GetValueOrDefault(clusterName);
+    }
+
     /// <summary>Registers lifetime, readiness and authority of a parsed stanza; returns its run-time object.</summary>
     public static ClusterAnswers Register(PluginSetupContext context, KubernetesOptions options)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
         var cluster = new ClusterAnswers(options, context.Services);
+        // Every stanza of the configuration by cluster name (the first one wins), for clusterset members.
+        context.GetOrAddShared(ClusterDirectoryKey, () => new Dictionary<string, ClusterAnswers>(StringComparer.Ordinal))
+            .TryAdd(options.ClusterName, cluster);
         var lifecycle = context.GetOrAddShared("kubernetes/lifecycle", () =>
         {
             var created = new ClusterLifecycle();
@@ -135,6 +152,7 @@ public static partial class KubernetesStanza
         (string Cert, string Key, string Ca)? tls = null;
         (string Paths, string? Context)? kubeconfig = null;
         string? manifests = null;
+        string? clusterName = null;
         var namespaces = ImmutableHashSet<string>.Empty.WithComparer(StringComparer.Ordinal);
         LabelSelector? namespaceLabels = null;
         LabelSelector? labels = null;
@@ -193,6 +211,21 @@ public static partial class KubernetesStanza
                     }
 
                     manifests = RelativeToCorefile(context, args[0]);
+                    break;
+                case "cluster":
+                    if (args.Count != 1)
+                    {
+                        Fail(option, option.ArgErr());
+                        break;
+                    }
+
+                    if (!IsClusterName(args[0]))
+                    {
+                        Fail(option, $"invalid cluster name '{args[0]}': use 1 to 63 letters, digits, '-' and '.'");
+                        break;
+                    }
+
+                    clusterName = args[0];
                     break;
                 case "namespaces":
                     if (args.Count == 0)
@@ -397,7 +430,7 @@ public static partial class KubernetesStanza
         {
             Directive = directive.Name,
             Zones = zones,
-            ClusterName = primary.Length > 1 ? primary.TrimEnd('.') : primary,
+            ClusterName = clusterName ?? (primary.Length > 1 ? primary.TrimEnd('.') : primary),
             Connection = connection,
             Filter = new ClusterFilterOptions { Namespaces = namespaces, NamespaceLabels = namespaceLabels, Labels = labels },
             Limits = limits,
@@ -442,6 +475,9 @@ public static partial class KubernetesStanza
             .Select(a => a.AddressFamily == AddressFamily.InterNetworkV6 && a.ScopeId != 0 ? new IPAddress(a.GetAddressBytes()) : a)
             .Distinct()];
     }
+
+    private static bool IsClusterName(string name) =>
+        name.Length is > 0 and <= 63 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
 
     /// <summary>A relative <c>manifests</c> folder is taken from the Corefile's folder (the working folder when the Corefile has none).</summary>
     private static string RelativeToCorefile(PluginSetupContext context, string path)

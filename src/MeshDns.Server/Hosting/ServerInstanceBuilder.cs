@@ -26,11 +26,14 @@ public sealed class ServerInstanceBuilder
 
     internal ServerInstance Instance { get; private set; } = null!;
 
+    internal List<(Action Hook, Directive Directive)> AfterSetup { get; private set; } = [];
+
     /// <summary>Builds the instance; throws <see cref="CorefileException"/> listing every problem.</summary>
     public ServerInstance Build(CorefileDocument document, string corefileText)
     {
         ArgumentNullException.ThrowIfNull(document);
         Errors = new CorefileErrorCollector();
+        AfterSetup = [];
         Instance = new ServerInstance(corefileText, document.SourceName);
         var blocks = new List<(ServerBlockSetup Setup, ServerBlockRuntime Runtime)>();
         var enabled = new List<(string, string, string)>();
@@ -94,6 +97,18 @@ public sealed class ServerInstanceBuilder
                 : "dns://.:" + Services.Options.DefaultPort;
             var plugins = ordered.OrderBy(d => d.Order).Select(d => d.Directive.Name).Distinct().ToArray();
             blocks.Add((setup, new ServerBlockRuntime(key, setup.Zones, chain, plugins)));
+        }
+
+        foreach (var (hook, directive) in AfterSetup)
+        {
+            try
+            {
+                hook();
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                Errors.Add(directive.NameToken, directive.Name, exception.Message);
+            }
         }
 
         Instance.Listeners = PlanListeners(blocks, enabled);

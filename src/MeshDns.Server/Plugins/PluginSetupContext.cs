@@ -98,6 +98,12 @@ public sealed class PluginSetupContext
     /// <summary>Adds a handler to the block's chain: <paramref name="factory"/> gets the handler after it.</summary>
     public void AddHandler(Func<DnsHandler, DnsHandler> factory) => Handlers.Add(factory);
 
+    /// <summary>
+    /// Runs once every directive of every server block is set up, before the configuration is accepted: for plugins
+    /// that refer to what other blocks define (clusterset's members). Errors reported from it fail the build as usual.
+    /// </summary>
+    public void AfterSetup(Action hook) => _builder.AfterSetup.Add((hook, Directive));
+
     /// <summary>Runs when the instance starts (before its listeners take traffic). Throwing fails the start or the reload.</summary>
     public void OnStartup(Func<CancellationToken, Task> hook) => Instance.AddStartup(hook);
 

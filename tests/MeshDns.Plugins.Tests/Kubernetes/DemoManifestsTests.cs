@@ -42,7 +42,20 @@ public sealed class DemoManifestsTests
         new("kubernetes.default.svc.aws-euwest1.local.", A.A, R.NoError, ["kubernetes.default.svc.aws-euwest1.local. 5 IN A 10.100.0.1"]),
         new("payments.shop.svc.aws-euwest1.local.", A.CNAME, R.NoError, ["payments.shop.svc.aws-euwest1.local. 5 IN CNAME payments.example.com."]),
         new("cassandra-3.cassandra.db.svc.aws-euwest1.local.", A.A, R.NXDomain, [], [AwsSoa]),
+
+        // The clusterset of Corefile.sample: aws's cassandra is annotated global, gcp's has an MCS ServiceExport.
+        new("cassandra.db.svc.clusterset.local.", A.A, R.NoError,
+        [
+            "cassandra.db.svc.clusterset.local. 5 IN A 10.200.20.21", "cassandra.db.svc.clusterset.local. 5 IN A 10.200.20.22",
+            "cassandra.db.svc.clusterset.local. 5 IN A 10.200.20.23", "cassandra.db.svc.clusterset.local. 5 IN A 10.201.20.21",
+            "cassandra.db.svc.clusterset.local. 5 IN A 10.201.20.22", "cassandra.db.svc.clusterset.local. 5 IN A 10.201.20.23",
+        ]),
+        new("cassandra-1.gcp-europe-west4-c.cassandra.db.svc.clusterset.local.", A.AAAA, R.NoError,
+            ["cassandra-1.gcp-europe-west4-c.cassandra.db.svc.clusterset.local. 5 IN AAAA fd00:201::20:22"]),
+        new("web.shop.svc.clusterset.local.", A.A, R.NXDomain, [], [ClustersetSoa]),
     ];
+
+    private const string ClustersetSoa = "clusterset.local. 5 IN SOA ns.dns.clusterset.local. hostmaster.clusterset.local. 0 7200 1800 86400 5";
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -53,12 +66,18 @@ public sealed class DemoManifestsTests
             .:0 {
                 bind 127.0.0.1
                 kubernetai aws-euwest1.local 100.10.in-addr.arpa 200.10.in-addr.arpa {
+                    cluster aws-euwest1
                     manifests {{demo}}/aws-euwest1
                     pods verified
                 }
                 kubernetai gcp-europe-west4-c.local 101.10.in-addr.arpa 201.10.in-addr.arpa {
+                    cluster gcp-europe-west4-c
                     manifests {{demo}}/gcp-europe-west4-c
                     pods verified
+                }
+                clusterset clusterset.local {
+                    member aws-euwest1 local
+                    member gcp-europe-west4-c
                 }
             }
             """;

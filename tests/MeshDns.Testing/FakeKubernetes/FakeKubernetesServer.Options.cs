@@ -34,6 +34,9 @@ public sealed record FakeKubernetesServerOptions
     /// <summary>Serve multicluster.x-k8s.io ServiceExports (as if the CRD were installed).</summary>
     public bool ServiceExportsInstalled { get; init; } = true;
 
+    /// <summary>Serve flomesh.io GlobalTrafficPolicies (as if FSM's CRD were installed); a 404 when false.</summary>
+    public bool GlobalTrafficPoliciesInstalled { get; init; } = true;
+
     /// <summary>How long a LIST with a resourceVersion from the future waits before its 504 (seconds on a real server).</summary>
     public TimeSpan TooLargeResourceVersionDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 

@@ -20,7 +20,7 @@ namespace MeshDns.Testing.FakeKubernetes;
 
 /// <summary>
 /// A kube-apiserver stand-in on loopback (Kestrel, HTTPS with a test CA, HTTP/1.1 and HTTP/2) serving Namespaces,
-/// Services, EndpointSlices, Pods and ServiceExports with LIST (limit/continue, resourceVersion, labelSelector) and
+/// Services, EndpointSlices, Pods, ServiceExports and GlobalTrafficPolicies with LIST (limit/continue, resourceVersion, labelSelector) and
 /// WATCH (resume from a resourceVersion, bookmarks, 410 Expired as an ERROR event) in the exact JSON shapes of
 /// shared/recordings, plus fault injection. See README.md beside this file.
 /// </summary>
@@ -60,6 +60,11 @@ public sealed partial class FakeKubernetesServer : IAsyncDisposable
         if (options.ServiceExportsInstalled)
         {
             definitions.Add(FakeResourceDefinition.ServiceExports);
+        }
+
+        if (options.GlobalTrafficPoliciesInstalled)
+        {
+            definitions.Add(FakeResourceDefinition.GlobalTrafficPolicies);
         }
 
         foreach (var definition in definitions)

@@ -222,6 +222,19 @@ public static class FakeObjects
         ["spec"] = new JsonObject(),
     };
 
+    /// <summary>A flomesh.io/v1alpha1 GlobalTrafficPolicy (FSM): <paramref name="lbType"/> and target cluster keys.</summary>
+    public static JsonObject GlobalTrafficPolicy(string ns, string name, string lbType, params string[] clusterKeys) => new()
+    {
+        ["kind"] = "GlobalTrafficPolicy",
+        ["apiVersion"] = "flomesh.io/v1alpha1",
+        ["metadata"] = Metadata(ns, name, null),
+        ["spec"] = new JsonObject
+        {
+            ["lbType"] = lbType,
+            ["targets"] = new JsonArray([.. clusterKeys.Select(k => (JsonNode)new JsonObject { ["clusterKey"] = k })]),
+        },
+    };
+
     /// <summary>Parses multi-document YAML into JSON objects (plain scalars typed as YAML 1.2 core schema).</summary>
     public static IReadOnlyList<JsonObject> FromYaml(string yaml)
     {

@@ -29,6 +29,8 @@ public sealed record FakeResourceDefinition(
     public static FakeResourceDefinition Pods { get; } = new("Pod", "", "v1", "pods", true, "\"spec\":{\"containers\":null},\"status\":{}");
 
     public static FakeResourceDefinition ServiceExports { get; } = new("ServiceExport", "multicluster.x-k8s.io", "v1alpha1", "serviceexports", true, "\"spec\":{},\"status\":{}");
+
+    public static FakeResourceDefinition GlobalTrafficPolicies { get; } = new("GlobalTrafficPolicy", "flomesh.io", "v1alpha1", "globaltrafficpolicies", true, "\"spec\":{\"lbType\":\"\",\"targets\":null},\"status\":{}");
 }
 
 /// <summary>One stored object: its etcd-style key, labels, and compact JSON as a LIST item (no kind/apiVersion).</summary>

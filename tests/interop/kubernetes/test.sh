@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4 interop: Corefile.sample (two demo regions from deploy/demo) served by MeshDns and asked by real clients:
+# Issue 4 interop: Corefile.sample (two demo regions from deploy/demo, and their clusterset) served by MeshDns and asked by real clients:
 # dig and kdig for every record kind, over UDP and TCP; a manifest edit followed within seconds; and unbound
 # (Debian) with a stub-zone pointing at MeshDns resolving regional names through it, as a cluster's resolver would.
 . "$(dirname "$0")/../lib.sh"
@@ -49,7 +49,17 @@ check "kubernetes: client's spelling echoed" bash -c "dig +time=2 +noall +answer
 check "kubernetes: kdig over TCP" bash -c "kdig +short +tcp +time=2 @127.0.0.1 -p $port cassandra-0.cassandra.db.svc.$A A | grep -qx 10.200.20.21"
 check "kubernetes: kdig SRV over UDP" bash -c "[ \$(kdig +short +notcp +time=2 @127.0.0.1 -p $port _cql._tcp.cassandra.db.svc.$G SRV | wc -l) -eq 3 ]"
 check "kubernetes: /ready once both regions synced" bash -c "curl -fsS --max-time 5 http://127.0.0.1:$ready/ready | grep -qx OK"
-check "kubernetes: per-cluster metrics" bash -c "curl -fsS --max-time 5 http://127.0.0.1:$metrics/metrics | grep -q 'meshdns_kubernetes_synced{cluster=\"gcp-europe-west4-c.local\"} 1'"
+check "kubernetes: per-cluster metrics" bash -c "curl -fsS --max-time 5 http://127.0.0.1:$metrics/metrics | grep -q 'meshdns_kubernetes_synced{cluster=\"gcp-europe-west4-c\"} 1'"
+
+# The clusterset of Corefile.sample: cassandra exported from both regions (Cilium annotation in aws, MCS ServiceExport in gcp).
+C=clusterset.local
+check "clusterset: merged A from both regions" test "$(short cassandra.db.svc.$C A)" = "10.200.20.21 10.200.20.22 10.200.20.23 10.201.20.21 10.201.20.22 10.201.20.23"
+check "clusterset: SRV targets host.clusterid names" test "$(short _cql._tcp.cassandra.db.svc.$C SRV | tr ' ' '\n' | grep -Ec '^cassandra-[0-2]\.(aws-euwest1|gcp-europe-west4-c)\.cassandra\.db\.svc\.clusterset\.local\.$')" = 6
+check "clusterset: endpoint by hostname and cluster id (AAAA)" test "$(short cassandra-1.gcp-europe-west4-c.cassandra.db.svc.$C AAAA)" = "fd00:201::20:22"
+check "clusterset: clusterid.svc name is NXDOMAIN (MCS)" bash -c "dig +time=2 @127.0.0.1 -p $port aws-euwest1.cassandra.db.svc.$C A | grep -q 'status: NXDOMAIN'"
+check "clusterset: a service not exported is NXDOMAIN" bash -c "dig +time=2 @127.0.0.1 -p $port web.shop.svc.$C A | grep -q 'status: NXDOMAIN'"
+check "clusterset: kdig over TCP, authoritative" bash -c "kdig +tcp +time=2 @127.0.0.1 -p $port cassandra.db.svc.$C A | grep -qi 'flags: qr aa'"
+check "clusterset: member staleness metric" bash -c "curl -fsS --max-time 5 http://127.0.0.1:$metrics/metrics | grep -q 'meshdns_clusterset_member_stale{member=\"aws-euwest1\",zone=\"clusterset.local.\"} 0'"
 
 # A fourth Cassandra member appears in a manifest: the SRV answer follows (bounded wait, no fixed sleep).
 python3 - "$work/deploy/demo/aws-euwest1/db-cassandra.yaml" <<'PY'
@@ -72,6 +82,7 @@ for _ in $(seq 1 100); do
 done
 check "kubernetes: manifest edit followed (4th member in SRV)" test "$scaled" = yes
 check "kubernetes: new member resolves" test "$(short cassandra-3.cassandra.db.svc.$A A)" = "10.200.20.24"
+check "clusterset: the new member joins the merged answer" test "$(short cassandra-3.aws-euwest1.cassandra.db.svc.$C A)" = "10.200.20.24"
 
 # unbound as a cluster's resolver: a stub zone per region pointing at MeshDns.
 mkdir -p "$work/unbound"
