@@ -99,9 +99,18 @@ public static partial class KubernetesStanza
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
         var cluster = new ClusterAnswers(options, context.Services);
-        // Every stanza of the configuration by cluster name (the first one wins), for clusterset members.
-        context.GetOrAddShared(ClusterDirectoryKey, () => new Dictionary<string, ClusterAnswers>(StringComparer.Ordinal))
-            .TryAdd(options.ClusterName, cluster);
+        // Every stanza of the configuration by cluster name, for clusterset members. The same cluster may be served by
+        // several stanzas (two ports, two server blocks); one name for two different clusters would merge them silently.
+        var directory = context.GetOrAddShared(ClusterDirectoryKey, () => new Dictionary<string, ClusterAnswers>(StringComparer.Ordinal));
+        if (!directory.TryAdd(options.ClusterName, cluster))
+        {
+            var first = directory[options.ClusterName].Options.Connection.Describe();
+            if (first != options.Connection.Describe())
+            {
+                context.Error($"cluster '{options.ClusterName}' already names another cluster ({first}); give this block its own `cluster NAME`");
+            }
+        }
+
         var lifecycle = context.GetOrAddShared("kubernetes/lifecycle", () =>
         {
             var created = new ClusterLifecycle();

@@ -134,4 +134,23 @@ public sealed class ClustersetSetupTests
         var error = Assert.Single(PluginHarness.SetupErrors($".:0 {{\n    kubernetai a.local {{\n        {option}\n    }}\n}}"));
         Assert.Contains("plugin/kubernetai: " + message, error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Setup_SameClusterNameForTwoDifferentClusters_RefusedAtTheSecond()
+    {
+        var errors = PluginHarness.SetupErrors(".:0 {\n    kubernetai a.local {\n        cluster prod\n        manifests /nonexistent/a\n    }\n    kubernetai b.local {\n        cluster prod\n        manifests /nonexistent/b\n    }\n}");
+
+        var error = Assert.Single(errors);
+        Assert.StartsWith("Corefile:6 ", error, StringComparison.Ordinal); // the second block's line
+        Assert.Contains("plugin/kubernetai: cluster 'prod' already names another cluster (manifests /nonexistent/a)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Setup_SameClusterInTwoServerBlocks_Accepted()
+    {
+        // One cluster served on two ports (or for a forward and a reverse zone) is one cluster, not a clash.
+        await using var harness = PluginHarness.Build(".:0 {\n    bind 127.0.0.1\n    kubernetai a.local {\n        manifests /nonexistent/a\n    }\n}\na.local:0 {\n    bind 127.0.0.1\n    kubernetai a.local {\n        manifests /nonexistent/a\n    }\n}");
+
+        Assert.Equal(2, harness.Instance.Readiness.OfType<ClusterAnswers>().Count());
+    }
 }
