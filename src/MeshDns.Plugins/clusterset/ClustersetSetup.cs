@@ -46,6 +46,12 @@ public sealed class ClustersetSetup : IPluginSetup
                     continue;
                 }
 
+                if (KubernetesStanza.IsAmbiguous(context, member.Name))
+                {
+                    context.Error(memberLines[i], $"member '{member.Name}': several stanzas watch different clusters under this default name (set `cluster NAME` in each)");
+                    continue;
+                }
+
                 cluster.WatchMulticlusterObjects();
                 clusters.Add(cluster);
             }

@@ -85,6 +85,9 @@ public sealed record KubernetesOptions
     /// </summary>
     public required string ClusterName { get; init; }
 
+    /// <summary>True when the stanza set <c>cluster NAME</c>; a default name may be shared by different clusters.</summary>
+    public bool ClusterNameSet { get; init; }
+
     /// <summary>
     /// Also watch MCS ServiceExports and FSM GlobalTrafficPolicies (set when a <c>clusterset</c> lists this cluster as a
     /// member; each is absent, not an error, where its CRD is not installed).

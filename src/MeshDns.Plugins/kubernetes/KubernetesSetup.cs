@@ -82,6 +82,18 @@ public static partial class KubernetesStanza
     /// <summary>The shared value (<see cref="PluginSetupContext.GetOrAddShared"/>) that maps cluster names to their stanzas.</summary>
     public const string ClusterDirectoryKey = "kubernetes/clusters";
 
+    private const string AmbiguousNamesKey = "kubernetes/ambiguous-cluster-names";
+
+    /// <summary>
+    /// True when stanzas watching different clusters share <paramref name="clusterName"/> as their default name (one
+    /// zone served from several clusters), so it cannot name a clusterset member.
+    /// </summary>
+    public static bool IsAmbiguous(PluginSetupContext context, string clusterName)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.GetOrAddShared(AmbiguousNamesKey, () => new HashSet<string>(StringComparer.Ordinal)).Contains(clusterName);
+    }
+
     /// <summary>
     /// The stanza whose cluster is <paramref name="clusterName"/> in this configuration, or null. Complete only once
     /// every block is set up (<see cref="PluginSetupContext.AfterSetup"/>).
@@ -100,14 +112,22 @@ public static partial class KubernetesStanza
         ArgumentNullException.ThrowIfNull(options);
         var cluster = new ClusterAnswers(options, context.Services);
         // Every stanza of the configuration by cluster name, for clusterset members. The same cluster may be served by
-        // several stanzas (two ports, two server blocks); one name for two different clusters would merge them silently.
+        // several stanzas (two ports, two server blocks), and kubernetai's "one zone, several clusters" gives different
+        // clusters the same default name; but a name set with `cluster NAME` must not stand for two clusters.
         var directory = context.GetOrAddShared(ClusterDirectoryKey, () => new Dictionary<string, ClusterAnswers>(StringComparer.Ordinal));
         if (!directory.TryAdd(options.ClusterName, cluster))
         {
-            var first = directory[options.ClusterName].Options.Connection.Describe();
-            if (first != options.Connection.Describe())
+            var first = directory[options.ClusterName].Options;
+            if (first.Connection.Describe() != options.Connection.Describe())
             {
-                context.Error($"cluster '{options.ClusterName}' already names another cluster ({first}); give this block its own `cluster NAME`");
+                if (options.ClusterNameSet || first.ClusterNameSet)
+                {
+                    context.Error($"cluster '{options.ClusterName}' already names another cluster ({first.Connection.Describe()}); give this block its own `cluster NAME`");
+                }
+                else
+                {
+                    context.GetOrAddShared(AmbiguousNamesKey, () => new HashSet<string>(StringComparer.Ordinal)).Add(options.ClusterName);
+                }
             }
         }
 
@@ -440,6 +460,7 @@ public static partial class KubernetesStanza
             Directive = directive.Name,
             Zones = zones,
             ClusterName = clusterName ?? (primary.Length > 1 ? primary.TrimEnd('.') : primary),
+            ClusterNameSet = clusterName is not null,
             Connection = connection,
             Filter = new ClusterFilterOptions { Namespaces = namespaces, NamespaceLabels = namespaceLabels, Labels = labels },
             Limits = limits,

@@ -153,4 +153,22 @@ public sealed class ClustersetSetupTests
 
         Assert.Equal(2, harness.Instance.Readiness.OfType<ClusterAnswers>().Count());
     }
+
+    [Fact]
+    public async Task Setup_OneZoneTwoClusters_DefaultNamesShared_Accepted()
+    {
+        // kubernetai's classic "one zone, several clusters": both blocks default to the name mesh.local.
+        await using var harness = PluginHarness.Build(".:0 {\n    bind 127.0.0.1\n    kubernetai mesh.local {\n        manifests /nonexistent/a\n        fallthrough\n    }\n    kubernetai mesh.local {\n        manifests /nonexistent/b\n    }\n}");
+
+        Assert.Equal(2, harness.Instance.Readiness.OfType<ClusterAnswers>().Count());
+    }
+
+    [Fact]
+    public void Setup_MemberNamedByAmbiguousDefaultName_Refused()
+    {
+        var error = Assert.Single(PluginHarness.SetupErrors(".:0 {\n    kubernetai mesh.local {\n        manifests /nonexistent/a\n        fallthrough\n    }\n    kubernetai mesh.local {\n        manifests /nonexistent/b\n    }\n    clusterset clusterset.local {\n        member mesh.local\n    }\n}"));
+
+        Assert.StartsWith("Corefile:10 ", error, StringComparison.Ordinal);
+        Assert.Contains("plugin/clusterset: member 'mesh.local': several stanzas watch different clusters under this default name", error, StringComparison.Ordinal);
+    }
 }
