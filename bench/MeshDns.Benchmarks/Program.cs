@@ -12,6 +12,11 @@ internal static class Program
             return Kubernetes.KubernetesLatency.RunAsync(args[1..]).GetAwaiter().GetResult();
         }
 
+        if (args is [Forward.ForwardBenchmarks.CpuCommand, ..])
+        {
+            return Forward.ForwardBenchmarks.MeasureCpuAsync(args[1..]).GetAwaiter().GetResult();
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

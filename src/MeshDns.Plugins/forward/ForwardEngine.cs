@@ -57,6 +57,9 @@ public sealed class ForwardEngine : IAsyncDisposable
 
     internal TimeProvider Time { get; }
 
+    /// <summary>Random IDs for the queries this forward sends.</summary>
+    internal QueryIdSource QueryIds { get; } = new();
+
     internal ILogger Logger => _logger;
 
     /// <summary>True once <c>loop</c> found this forward sending queries back to this server.</summary>

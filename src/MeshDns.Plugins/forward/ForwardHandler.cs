@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using MeshDns.Protocol;
 using MeshDns.Server;
 using Microsoft.Extensions.Logging;
@@ -100,13 +101,15 @@ public sealed partial class ForwardHandler : ChainedDnsHandler
         return true;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PluginResult> ForwardAsync(DnsRequestContext context)
     {
         // Our query is the client's header, question (possibly rewritten: up to a full name longer) and OPT record.
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(UpstreamWire.MaxMessageSize, context.RequestSize + WireName.MaxLength + 32));
         try
         {
-            var length = UpstreamWire.WriteQuery(context, UpstreamWire.NewId(), buffer);
+            // The ID is set for each attempt below.
+            var length = UpstreamWire.WriteQuery(context, 0, buffer);
             return await ExchangeAsync(context, buffer, length).ConfigureAwait(false);
         }
         finally
@@ -116,6 +119,7 @@ public sealed partial class ForwardHandler : ChainedDnsHandler
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PluginResult> ExchangeAsync(DnsRequestContext context, byte[] query, int length)
     {
         var options = _engine.Options;
@@ -169,13 +173,13 @@ public sealed partial class ForwardHandler : ChainedDnsHandler
             DnsMessage reply;
             try
             {
-                UpstreamWire.SetId(query, UpstreamWire.NewId());
+                UpstreamWire.SetId(query, _engine.QueryIds.Next());
                 reply = await upstream.ExchangeAsync(query, length, transportTcp, remaining, context.RequestAborted).ConfigureAwait(false);
                 if (reply.Truncated && !transportTcp && upstream.Config.Transport == UpstreamTransport.Dns)
                 {
                     // MeshDns retries a truncated UDP answer over TCP (CoreDNS only with prefer_udp): the client
                     // then gets every RRset that fits its size, and a cache in front gets the whole answer.
-                    UpstreamWire.SetId(query, UpstreamWire.NewId());
+                    UpstreamWire.SetId(query, _engine.QueryIds.Next());
                     remaining = options.Timeouts.Request - time.GetElapsedTime(start);
                     reply = await upstream.ExchangeAsync(query, length, tcp: true, remaining, context.RequestAborted).ConfigureAwait(false);
                 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using MeshDns.Protocol;
 using MeshDns.Server.Metrics;
@@ -18,10 +19,17 @@ namespace MeshDns.Plugins.Forward;
 /// UDP uses a new socket per query: the kernel gives it a random ephemeral source port, and with a random ID
 /// an off-path spoofer must guess about 31 bits (RFC 5452 9.2); a connected socket also drops datagrams from
 /// any other address. A shared pool of UDP sockets would save a socket() call but fix the port for many queries.
+/// What is reused is the waiting machinery around the socket (<see cref="UdpExchange"/>), and the metric series.
 /// </remarks>
 public sealed partial class Upstream : IAsyncDisposable
 {
     private const int RttWeight = 4;
+
+    /// <summary>Idle UDP waiters kept for reuse; more are made under a burst and dropped after it.</summary>
+    private const int MaxIdleUdpExchanges = 64;
+
+    /// <summary>Response codes whose metric series are kept at hand (the 4-bit header rcodes and the common extended ones).</summary>
+    private const int CachedRcodes = 24;
     private static readonly TimeSpan MaxResolveInterval = TimeSpan.FromHours(1);
     private static readonly TimeSpan MaxResolveRetry = TimeSpan.FromSeconds(30);
 
@@ -35,6 +43,14 @@ public sealed partial class Upstream : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly CounterChild _requests;
     private readonly CounterChild _healthFailures;
+    private readonly CounterChild _udpMisses;
+    private readonly CounterChild[] _streamHits;
+    private readonly CounterChild[] _streamMisses;
+    private readonly CounterChild?[] _responses = new CounterChild?[CachedRcodes];
+    private readonly HistogramChild?[] _durations = new HistogramChild?[CachedRcodes];
+    private readonly Lock _udpGate = new();
+    private readonly Stack<UdpExchange> _idleUdp = new();
+    private bool _disposed;
     private readonly TaskCompletionSource _firstResolution = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile IPEndPoint[] _endpoints;
     private Task _background = Task.CompletedTask;
@@ -59,6 +75,9 @@ public sealed partial class Upstream : IAsyncDisposable
         _dialTicks = options.Timeouts.MaxDial.Ticks / 2;
         _requests = metrics.Requests.WithLabels(Label);
         _healthFailures = metrics.HealthcheckFailures.WithLabels(ForwardMetrics.ProxyName, Label);
+        _udpMisses = metrics.ConnCacheMisses.WithLabels(ForwardMetrics.ProxyName, Label, "udp");
+        _streamHits = [metrics.ConnCacheHits.WithLabels(ForwardMetrics.ProxyName, Label, "tcp"), metrics.ConnCacheHits.WithLabels(ForwardMetrics.ProxyName, Label, "tcp-tls")];
+        _streamMisses = [metrics.ConnCacheMisses.WithLabels(ForwardMetrics.ProxyName, Label, "tcp"), metrics.ConnCacheMisses.WithLabels(ForwardMetrics.ProxyName, Label, "tcp-tls")];
     }
 
     public UpstreamConfig Config { get; }
@@ -124,12 +143,21 @@ public sealed partial class Upstream : IAsyncDisposable
 
         _pool.Dispose();
         _stopping.Dispose();
+        lock (_udpGate)
+        {
+            _disposed = true;
+            while (_idleUdp.TryPop(out var exchange))
+            {
+                exchange.Dispose();
+            }
+        }
     }
 
     /// <summary>
     /// Sends <paramref name="query"/> (its ID already random) and returns the reply that answers it. <paramref name="tcp"/>
     /// selects TCP for plain DNS; TLS upstreams always use TLS. Throws <see cref="UpstreamException"/>.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<DnsMessage> ExchangeAsync(byte[] query, int length, bool tcp, TimeSpan budget, CancellationToken cancellationToken)
     {
         var endpoints = _endpoints;
@@ -149,7 +177,7 @@ public sealed partial class Upstream : IAsyncDisposable
                 : await ExchangeUdpAsync(endpoint, query, length, readTimeout, cancellationToken).ConfigureAwait(false);
             var elapsed = _time.GetElapsedTime(start);
             RecordRtt(elapsed);
-            _metrics.ObserveReply(Label, reply.ResponseCode, elapsed);
+            ObserveReply(reply.ResponseCode, elapsed);
             return reply;
         }
         catch (UpstreamException)
@@ -248,20 +276,25 @@ public sealed partial class Upstream : IAsyncDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<DnsMessage> ExchangeUdpAsync(IPEndPoint endpoint, byte[] query, int length, TimeSpan readTimeout, CancellationToken cancellationToken)
     {
-        using var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        using var timeout = new CancellationTokenSource(readTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        var exchange = RentUdpExchange();
         var buffer = ArrayPool<byte>.Shared.Rent(UpstreamWire.MaxMessageSize);
+        var armed = false;
         try
         {
             socket.Connect(endpoint);
-            _metrics.ConnCacheMisses.WithLabels(ForwardMetrics.ProxyName, Label, "udp").Inc();
-            await socket.SendAsync(query.AsMemory(0, length), SocketFlags.None, linked.Token).ConfigureAwait(false);
+            _udpMisses.Inc();
+
+            // A datagram send does not wait for the peer; only the reply is awaited.
+            socket.Send(query.AsSpan(0, length), SocketFlags.None);
+            exchange.Arm(socket, readTimeout, cancellationToken);
+            armed = true;
             while (true)
             {
-                var received = await socket.ReceiveAsync(buffer, SocketFlags.None, linked.Token).ConfigureAwait(false);
+                var received = await exchange.ReceiveAsync(socket, buffer).ConfigureAwait(false);
                 switch (UpstreamWire.Check(query.AsSpan(0, length), buffer.AsSpan(0, received), out var reply))
                 {
                     case ReplyMatch.Match:
@@ -275,8 +308,14 @@ public sealed partial class Upstream : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (armed && exchange.Abort != UdpAbort.None && exception is SocketException or ObjectDisposedException)
         {
+            // The timer or the caller's token closed the socket under the receive.
+            if (exchange.Abort == UdpAbort.Cancelled)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+
             throw new UpstreamException(UpstreamFailure.Timeout, $"read udp {endpoint}: i/o timeout");
         }
         catch (SocketException exception)
@@ -285,18 +324,75 @@ public sealed partial class Upstream : IAsyncDisposable
         }
         finally
         {
+            if (armed)
+            {
+                exchange.Disarm();
+            }
+
+            socket.Dispose();
+            ReturnUdpExchange(exchange);
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
+    private UdpExchange RentUdpExchange()
+    {
+        lock (_udpGate)
+        {
+            if (_idleUdp.TryPop(out var exchange))
+            {
+                return exchange;
+            }
+        }
+
+        return new UdpExchange(_time);
+    }
+
+    private void ReturnUdpExchange(UdpExchange exchange)
+    {
+        lock (_udpGate)
+        {
+            if (!_disposed && _idleUdp.Count < MaxIdleUdpExchanges)
+            {
+                _idleUdp.Push(exchange);
+                return;
+            }
+        }
+
+        exchange.Dispose();
+    }
+
+    /// <summary>Counts a reply and its duration under this upstream's series (found once per rcode, not per query).</summary>
+    private void ObserveReply(DnsResponseCode rcode, TimeSpan duration)
+    {
+        var index = (int)rcode;
+        if (index >= CachedRcodes)
+        {
+            _metrics.ObserveReply(Label, rcode, duration);
+            return;
+        }
+
+        var responses = _responses[index];
+        var durations = _durations[index];
+        if (responses is null || durations is null)
+        {
+            // A race here only looks the same series up twice.
+            var rcodeText = DnsTypeNames.RcodeToString(rcode);
+            responses = _responses[index] = _metrics.Responses.WithLabels(rcodeText, Label);
+            durations = _durations[index] = _metrics.RequestDuration.WithLabels(ForwardMetrics.ProxyName, Label, rcodeText);
+        }
+
+        responses.Inc();
+        durations.Observe(duration.TotalSeconds);
+    }
+
     private async ValueTask<DnsMessage> ExchangeStreamAsync(IPEndPoint endpoint, bool tls, byte[] query, int length, TimeSpan readTimeout, TimeSpan budget, CancellationToken cancellationToken)
     {
-        var proto = tls ? "tcp-tls" : "tcp";
         while (true)
         {
             var connection = _pool.Rent(endpoint, tls);
             var cached = connection is not null;
-            (cached ? _metrics.ConnCacheHits : _metrics.ConnCacheMisses).WithLabels(ForwardMetrics.ProxyName, Label, proto).Inc();
+            (cached ? _streamHits : _streamMisses)[tls ? 1 : 0].Inc();
             connection ??= await DialAsync(endpoint, tls, budget, cancellationToken).ConfigureAwait(false);
             try
             {

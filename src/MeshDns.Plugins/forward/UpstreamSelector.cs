@@ -7,23 +7,24 @@ namespace MeshDns.Plugins.Forward;
 /// </summary>
 internal sealed class UpstreamSelector(UpstreamPolicy policy, IReadOnlyList<Upstream> upstreams)
 {
+    private readonly Upstream[] _written = [.. upstreams];
+
     /// <summary>How often <c>fastest</c> ignores its ranking, to keep every estimate fresh.</summary>
     public const int ExploreEvery = 16;
 
     private int _counter;
 
+    /// <summary>The upstreams in the order to try them. Callers only read it: a single upstream or <c>sequential</c> share one array.</summary>
     public Upstream[] Order()
     {
-        var list = upstreams.ToArray();
-        if (list.Length < 2)
+        if (_written.Length < 2 || policy == UpstreamPolicy.Sequential)
         {
-            return list;
+            return _written;
         }
 
+        var list = _written.ToArray();
         switch (policy)
         {
-            case UpstreamPolicy.Sequential:
-                return list;
             case UpstreamPolicy.RoundRobin:
                 var start = (int)((uint)Interlocked.Increment(ref _counter) % (uint)list.Length);
                 return [.. list[start..], .. list[..start]];
