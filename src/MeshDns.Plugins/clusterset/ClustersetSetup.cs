@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Net;
 using MeshDns.Plugins.Hosts;
 using MeshDns.Plugins.Kubernetes;
@@ -80,16 +79,8 @@ public sealed class ClustersetSetup : IPluginSetup
             errors++;
         }
 
-        if (!CorefileValues.TryNormalizeZones(directive.Args.Count > 0 ? directive.ArgValues : context.Block.ZoneNames, out var zoneTexts, out var zoneError))
+        if (KubernetesStanza.ParseZones(context) is not { } zones)
         {
-            context.Error(zoneError!);
-            return null;
-        }
-
-        var zones = zoneTexts.Select(z => DnsName.Parse(z).ToLowerInvariant()).Distinct().ToImmutableArray();
-        if (zones.All(RecordNames.IsReverseZone))
-        {
-            context.Error("non-reverse zone name must be used");
             return null;
         }
 

@@ -152,6 +152,30 @@ public static partial class KubernetesStanza
         return cluster;
     }
 
+    /// <summary>
+    /// The directive's zones (else the server block's), normalized, lower case, without repeats; null after reporting
+    /// an error. At least one must be a forward zone: reverse zones only add PTR records to it.
+    /// </summary>
+    public static ImmutableArray<DnsName>? ParseZones(PluginSetupContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var directive = context.Directive;
+        if (!CorefileValues.TryNormalizeZones(directive.Args.Count > 0 ? directive.ArgValues : context.Block.ZoneNames, out var zoneTexts, out var zoneError))
+        {
+            context.Error(zoneError!);
+            return null;
+        }
+
+        var zones = zoneTexts.Select(z => DnsName.Parse(z).ToLowerInvariant()).Distinct().ToImmutableArray();
+        if (zones.All(RecordNames.IsReverseZone))
+        {
+            context.Error("non-reverse zone name must be used");
+            return null;
+        }
+
+        return zones;
+    }
+
     /// <summary>Parses the directive; null after reporting errors.</summary>
     public static KubernetesOptions? Parse(PluginSetupContext context)
     {
@@ -164,16 +188,8 @@ public static partial class KubernetesStanza
             errors++;
         }
 
-        if (!CorefileValues.TryNormalizeZones(directive.Args.Count > 0 ? directive.ArgValues : context.Block.ZoneNames, out var zoneTexts, out var zoneError))
+        if (ParseZones(context) is not { } zones)
         {
-            context.Error(zoneError!);
-            return null;
-        }
-
-        var zones = zoneTexts.Select(z => DnsName.Parse(z).ToLowerInvariant()).Distinct().ToImmutableArray();
-        if (zones.All(RecordNames.IsReverseZone))
-        {
-            context.Error("non-reverse zone name must be used");
             return null;
         }
 
