@@ -50,8 +50,7 @@ public sealed class KubernetesClusterSource : IClusterSource
     private readonly ClusterStateStore _store;
     private readonly ImmutableArray<Informer> _informers;
     private readonly Lock _lifecycle = new();
-    private CancellationTokenSource? _running;
-    private Task _tasks = Task.CompletedTask;
+    private readonly BackgroundLoops _loops = new();
     private bool _disposed;
 
     public KubernetesClusterSource(
@@ -128,45 +127,13 @@ public sealed class KubernetesClusterSource : IClusterSource
         lock (_lifecycle)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_running is not null)
-            {
-                return Task.CompletedTask;
-            }
-
-            _running = new CancellationTokenSource();
-            var token = _running.Token;
-            var tasks = new List<Task> { Task.Run(() => _store.RunAsync(token), CancellationToken.None) };
-            tasks.AddRange(_informers.Select(informer => Task.Run(() => informer.RunAsync(token), CancellationToken.None)));
-            _tasks = Task.WhenAll(tasks);
+            _loops.TryStart([_store.RunAsync, .. _informers.Select(informer => (Func<CancellationToken, Task>)informer.RunAsync)]);
         }
 
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        CancellationTokenSource? running;
-        lock (_lifecycle)
-        {
-            running = _running;
-            _running = null;
-        }
-
-        if (running is null)
-        {
-            return;
-        }
-
-        await running.CancelAsync();
-        try
-        {
-            await _tasks.WaitAsync(cancellationToken);
-        }
-        finally
-        {
-            running.Dispose();
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _loops.StopAsync(cancellationToken);
 
     public async Task<bool> WaitForSyncAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -47,8 +47,7 @@ public sealed class ManifestClusterSource : IClusterSource
     private readonly ClusterStateStore _store;
     private readonly StringPool _pool = new();
     private readonly Lock _lifecycle = new();
-    private CancellationTokenSource? _running;
-    private Task _tasks = Task.CompletedTask;
+    private readonly BackgroundLoops _loops = new();
     private string? _fingerprint;
     private volatile InformerStatus[] _statuses;
 
@@ -82,7 +81,7 @@ public sealed class ManifestClusterSource : IClusterSource
     {
         lock (_lifecycle)
         {
-            if (_running is not null)
+            if (_loops.IsRunning)
             {
                 return;
             }
@@ -97,41 +96,14 @@ public sealed class ManifestClusterSource : IClusterSource
 
             _fingerprint = fingerprint;
             Publish(loaded, files.Count);
-            _running = new CancellationTokenSource();
-            var token = _running.Token;
-            _tasks = Task.WhenAll(
-                Task.Run(() => _store.RunAsync(token), CancellationToken.None),
-                Task.Run(() => PollAsync(token), CancellationToken.None));
+            _loops.TryStart([_store.RunAsync, PollAsync]);
         }
 
         await _store.SyncedTask.WaitAsync(cancellationToken);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        CancellationTokenSource? running;
-        lock (_lifecycle)
-        {
-            running = _running;
-            _running = null;
-        }
-
-        if (running is null)
-        {
-            return;
-        }
-
-        await running.CancelAsync();
-        try
-        {
-            await _tasks.WaitAsync(cancellationToken);
-        }
-        finally
-        {
-            running.Dispose();
-            _statuses = [.. _statuses.Select(s => s with { State = SyncState.Stopped })];
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        _loops.StopAsync(cancellationToken, () => _statuses = [.. _statuses.Select(s => s with { State = SyncState.Stopped })]);
 
     public async Task<bool> WaitForSyncAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
