@@ -134,7 +134,7 @@ public sealed class ReadmeCorefileTests
             .Where(File.Exists)
             .Order(StringComparer.Ordinal);
 
-    private static string RepositoryRoot([CallerFilePath] string source = "")
+    internal static string RepositoryRoot([CallerFilePath] string source = "")
     {
         for (var directory = Path.GetDirectoryName(source); directory is not null; directory = Path.GetDirectoryName(directory))
         {
