@@ -1,5 +1,6 @@
 using MeshDns.Protocol;
 using MeshDns.Testing.Dns;
+using MeshDns.Testing.Time;
 using Xunit.Abstractions;
 
 namespace MeshDns.FunctionalTests.Ops;
@@ -41,7 +42,10 @@ public sealed class EndpointsFunctionalTests(ITestOutputHelper output)
     [Fact]
     public async Task Lameduck_Stopping_HealthAndReady503WhileDnsStillAnswers()
     {
-        var server = await TestDnsServer.StartAsync(Corefile, output);
+        // The lameduck period runs on the server's clock, held still here: on a loaded machine the checks below could
+        // otherwise outlast a real second and meet a server that already closed its endpoints.
+        var time = new ManualTimeProvider();
+        var server = await TestDnsServer.StartAsync(Corefile, output, time: time);
         try
         {
             Assert.Equal(TimeSpan.FromSeconds(1), server.Server.Services.LameDuck);
@@ -55,6 +59,11 @@ public sealed class EndpointsFunctionalTests(ITestOutputHelper output)
             Assert.Equal(503, health.Status);
             Assert.Equal((503, "Shutting down"), ready);
             RecordAssert.Response(reply, DnsResponseCode.NoError, ["example.org. 3600 IN A 10.0.0.1"]);
+
+            time.Advance(TimeSpan.FromMilliseconds(999));
+            await Task.Delay(50);
+            Assert.False(stopping.IsCompleted, "lameduck lasts its whole second");
+            time.Advance(TimeSpan.FromMilliseconds(1));
             await stopping.WaitAsync(TimeSpan.FromSeconds(10));
         }
         finally
