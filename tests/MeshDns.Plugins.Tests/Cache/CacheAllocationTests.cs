@@ -2,6 +2,7 @@ using MeshDns.Plugins.Cache;
 using MeshDns.Protocol;
 using MeshDns.Server;
 using Microsoft.Extensions.Logging.Abstractions;
+using MeshDns.Testing.Allocation;
 
 namespace MeshDns.Plugins.Tests.Cache;
 
@@ -31,7 +32,7 @@ public sealed class CacheAllocationTests
             }
         }
 
-        Assert.Equal(0, AllocatedPerRound(Hit));
+        Assert.Equal(0, AllocationMeter.BytesPerRound(Hit, callsPerRound: Iterations));
         Assert.Equal(1, fixture.Upstream.TotalCalls);
         Assert.Equal(2, context.Response.Answers.Count);
     }
@@ -56,39 +57,8 @@ public sealed class CacheAllocationTests
 
         var length = 0;
 
-        Assert.Equal(0, AllocatedPerRound(() => length = Process()));
+        Assert.Equal(0, AllocationMeter.BytesPerRound(() => length = Process(), callsPerRound: Iterations));
         Assert.True(length > 0);
         Assert.Equal(1, fixture.Upstream.TotalCalls);
-    }
-
-    /// <summary>
-    /// Bytes allocated by <see cref="Iterations"/> calls, measured in rounds until one allocates nothing (at most five):
-    /// the first rounds may see the runtime finish compiling (tiering, class initialisers) on this thread. A per-call
-    /// allocation shows in every round.
-    /// </summary>
-    private static long AllocatedPerRound(Action call)
-    {
-        for (var i = 0; i < 1000; i++)
-        {
-            call();
-        }
-
-        long allocated = 0;
-        for (var round = 0; round < 5; round++)
-        {
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < Iterations; i++)
-            {
-                call();
-            }
-
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            if (allocated == 0)
-            {
-                break;
-            }
-        }
-
-        return allocated;
     }
 }
