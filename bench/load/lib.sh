@@ -49,25 +49,7 @@ build_meshdns() {
 }
 
 # A port free for both UDP and TCP on 127.0.0.1 (bind and release; good enough on a quiet box).
-free_port() {
-    python3 - <<'PY'
-import socket
-while True:
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    port = u.getsockname()[1]
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        t.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        t.close()
-        u.close()
-    print(port)
-    break
-PY
-}
+free_port() { python3 "$repo/tests/interop/free-port.py"; }
 
 # wait_dns PORT NAME: until 127.0.0.1:PORT answers NAME (at most 20 s).
 wait_dns() {

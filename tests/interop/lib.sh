@@ -23,18 +23,7 @@ meshdns_dll() {
 }
 
 # A free TCP+UDP port on 127.0.0.1.
-free_port() {
-  python3 - <<'PY'
-import socket
-while True:
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port)); u.close(); t.close(); print(port); break
-    except OSError:
-        t.close(); u.close()
-PY
-}
+free_port() { python3 "$repo/tests/interop/free-port.py"; }
 
 # start_meshdns COREFILE [LOGFILE]: starts the server in the background, waits until it answers on $2's port.
 start_meshdns() {

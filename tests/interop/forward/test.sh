@@ -50,25 +50,7 @@ pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1${2:+: $2}"; FAILED=1; }
 
 # A port nobody uses on 127.0.0.1 for both UDP and TCP (bind and release; good enough on a quiet test box).
-free_port() {
-    python3 - <<'PY'
-import socket
-while True:
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    port = u.getsockname()[1]
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        t.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        t.close()
-        u.close()
-    print(port)
-    break
-PY
-}
+free_port() { python3 "$ROOT/tests/interop/free-port.py"; }
 
 # Waits (bounded) until something answers DNS on 127.0.0.1:$1 (over TCP when $2 is "+tcp").
 wait_dns() {
