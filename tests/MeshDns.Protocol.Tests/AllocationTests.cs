@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using MeshDns.Protocol.Tests.Golden;
 using MeshDns.Protocol.Tests.Support;
+using MeshDns.Testing.Allocation;
 
 namespace MeshDns.Protocol.Tests;
 
@@ -27,23 +28,16 @@ public sealed class AllocationTests
         var edns = new Edns { UdpPayloadSize = 1232 };
         var scratch = new Scratch();
 
-        var length = Respond(query, answers, edns, scratch); // warm-up: JIT, statics
-        for (var i = 0; i < 1000; i++)
+        var length = Respond(query, answers, edns, scratch);
+        var lengths = 0L;
+        var calls = 0L;
+
+        Assert.Equal(0, AllocationMeter.BytesPerRound(() =>
         {
-            Respond(query, answers, edns, scratch);
-        }
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var total = 0;
-        for (var i = 0; i < Iterations; i++)
-        {
-            total += Respond(query, answers, edns, scratch);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, allocated);
-        Assert.Equal(length * Iterations, total);
+            lengths += Respond(query, answers, edns, scratch);
+            calls++;
+        }, callsPerRound: Iterations));
+        Assert.Equal(length * calls, lengths);
 
         // And the bytes are the response one would expect.
         var response = MessageAssert.Parses(scratch.Response.AsSpan(0, length));
@@ -61,15 +55,15 @@ public sealed class AllocationTests
         var wire = Hex.Bytes("07'EXAMPLE' 03'org' 00");
         Assert.True(lookup.ContainsKey(wire));
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var found = 0;
-        for (var i = 0; i < Iterations; i++)
+        var found = 0L;
+        var calls = 0L;
+
+        Assert.Equal(0, AllocationMeter.BytesPerRound(() =>
         {
             found += lookup.TryGetValue(wire, out var value) ? value : 0;
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(Iterations, found);
+            calls++;
+        }, callsPerRound: Iterations));
+        Assert.Equal(calls, found);
     }
 
     private static int Respond(byte[] query, ResourceRecord[] answers, Edns edns, Scratch scratch)
